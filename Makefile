@@ -1,0 +1,26 @@
+# Two commands matter: `make demo` and `make test`. Both create .venv first if needed.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: setup demo test lint format clean
+
+setup:
+	VENV=$(VENV) tools/setup_env.sh
+
+demo: setup
+	$(PY) tools/run_demo.py
+
+test: setup
+	$(PY) -m pytest tests
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf work_dirs .pytest_cache

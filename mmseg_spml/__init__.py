@@ -1,0 +1,17 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""mmseg-spml: weakly supervised semantic segmentation (SPML, PMM) for
+MMSegmentation 1.x.
+
+Importing the package registers every component in the ``mmseg``
+registries; in a config::
+
+    custom_imports = dict(imports=['mmseg_spml'], allow_failed_imports=False)
+"""
+
+from . import datasets, utils  # noqa: F401  (registers components)
+from .utils import register_checkpoint_safe_globals
+from .version import __version__
+
+register_checkpoint_safe_globals()
+
+__all__ = ['__version__']

@@ -1,0 +1,20 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+from .checkpoint import (
+    checkpoint_safe_globals,
+    register_checkpoint_safe_globals,
+)
+from .device import (
+    AUTO_BACKEND,
+    adapt_cfg_to_device,
+    init_cpu_dist,
+    resolve_dist_backend,
+)
+
+__all__ = [
+    'AUTO_BACKEND',
+    'adapt_cfg_to_device',
+    'checkpoint_safe_globals',
+    'init_cpu_dist',
+    'register_checkpoint_safe_globals',
+    'resolve_dist_backend',
+]

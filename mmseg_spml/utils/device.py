@@ -1,0 +1,127 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""Make configs written for GPUs run unchanged on CPU-only machines."""
+
+import datetime
+import logging
+import os
+from typing import Any
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+#: Value of ``env_cfg.dist_cfg.backend`` that picks NCCL or gloo at run time.
+AUTO_BACKEND = 'auto'
+
+
+def resolve_dist_backend(backend: str) -> str:
+    """Choose the process-group backend for this machine.
+
+    Args:
+        backend (str): The configured backend. ``'auto'`` means NCCL when
+            CUDA is available and gloo otherwise; ``'nccl'`` without CUDA
+            falls back to gloo with a warning; anything else is kept.
+
+    Returns:
+        str: The backend to use.
+    """
+    cuda = torch.cuda.is_available()
+    if backend == AUTO_BACKEND:
+        return 'nccl' if cuda else 'gloo'
+    if backend == 'nccl' and not cuda:
+        print_log(
+            'CUDA is not available: using the gloo backend instead of nccl.',
+            logger='current',
+            level=logging.WARNING,
+        )
+        return 'gloo'
+    return backend
+
+
+def _replace_sync_bn(node: Any) -> int:
+    """Turn every ``dict(type='SyncBN')`` under ``node`` into BN in place.
+
+    Returns:
+        int: The number of replaced entries.
+    """
+    count = 0
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+            count += 1
+        for value in node.values():
+            count += _replace_sync_bn(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            count += _replace_sync_bn(value)
+    return count
+
+
+def adapt_cfg_to_device(cfg: Config) -> Config:
+    """Adapt a training/testing config to the machine it runs on.
+
+    On GPU machines only ``dist_cfg.backend='auto'`` is resolved (to NCCL).
+    On CPU-only machines, in addition:
+
+    * NCCL is replaced by gloo;
+    * distributed runs wrap the model in DDP without ``device_ids``
+      (MMEngine passes the local rank as a CUDA device id otherwise);
+    * ``SyncBN`` becomes ``BN`` in distributed runs (SyncBN needs CUDA;
+      single-process runs are reverted by MMEngine itself).
+
+    Args:
+        cfg (Config): The config, with ``cfg.launcher`` already set.
+
+    Returns:
+        Config: The same config object, modified in place.
+    """
+    env_cfg = cfg.setdefault('env_cfg', {})
+    dist_cfg = env_cfg.setdefault('dist_cfg', {})
+    dist_cfg['backend'] = resolve_dist_backend(
+        dist_cfg.get('backend', AUTO_BACKEND)
+    )
+    if torch.cuda.is_available() or cfg.get('launcher', 'none') == 'none':
+        return cfg
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False),
+        )
+    if _replace_sync_bn(cfg.model):
+        print_log(
+            'CUDA is not available: SyncBN layers are built as BN.',
+            logger='current',
+            level=logging.WARNING,
+        )
+    return cfg
+
+
+def init_cpu_dist(cfg: Config) -> None:
+    """Initialise the process group of a CPU-only ``pytorch``-launched job.
+
+    MMEngine's ``init_dist`` calls ``torch.cuda.set_device``, which CPU
+    builds of torch lack; the Runner skips its own initialisation when a
+    process group already exists. Does nothing on CUDA machines, for other
+    launchers, or if a process group exists.
+
+    Args:
+        cfg (Config): Config adapted by :func:`adapt_cfg_to_device`.
+    """
+    if (
+        torch.cuda.is_available()
+        or cfg.get('launcher') != 'pytorch'
+        or torch_dist.is_initialized()
+    ):
+        return
+    dist_cfg = dict(cfg.env_cfg.dist_cfg)
+    timeout = dist_cfg.pop('timeout', None)
+    if timeout is not None:
+        dist_cfg['timeout'] = datetime.timedelta(seconds=timeout)
+    torch_dist.init_process_group(
+        rank=int(os.environ['RANK']),
+        world_size=int(os.environ['WORLD_SIZE']),
+        **dist_cfg,
+    )

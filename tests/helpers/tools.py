@@ -1,0 +1,54 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""Run the command-line tools of the repository in subprocesses."""
+
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import List, Optional
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY_CONFIG = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_demo.py')
+
+
+def tool_env(data_dir: str, extra: Optional[dict] = None) -> dict:
+    """Environment for a tool: repo on PYTHONPATH (for tests.helpers),
+    demo data cached in ``data_dir``, CPU only."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [ROOT] + [p for p in [env.get('PYTHONPATH')] if p]
+    )
+    env['MMSEG_SPML_DATA'] = data_dir
+    env['CUDA_VISIBLE_DEVICES'] = ''
+    env['OMP_NUM_THREADS'] = '1'
+    env.update(extra or {})
+    return env
+
+
+def run(
+    cmd: List[str],
+    data_dir: str,
+    expect_rc: int = 0,
+    timeout: float = 600,
+    env: Optional[dict] = None,
+) -> subprocess.CompletedProcess:
+    """Run ``cmd`` from the repository root; fail with its output if the
+    exit code differs from ``expect_rc``."""
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=tool_env(data_dir, env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == expect_rc, (
+        f'{" ".join(cmd)} exited with {proc.returncode}, expected '
+        f'{expect_rc}:\n{proc.stdout[-6000:]}'
+    )
+    return proc
+
+
+def python_tool(name: str, *args: str) -> List[str]:
+    return [sys.executable, osp.join(ROOT, 'tools', name), *args]
