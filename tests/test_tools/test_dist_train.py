@@ -8,6 +8,7 @@ import sys
 import pytest
 import torch
 
+import mmseg_spml  # noqa: F401  (checkpoint allow-list for torch.load)
 from tests.helpers.tools import ROOT, TINY_CONFIG, run
 
 pytestmark = pytest.mark.slow
@@ -34,9 +35,10 @@ def test_dist_train_then_dist_test_two_processes(tmp_path):
         data,
         env=env,
     )
-    assert 'Distributed training is not used' not in proc.stdout
-    assert 'world_size: 2' in proc.stdout or 'World size: 2' in proc.stdout
-    assert 'gloo' in proc.stdout
+    # mmengine reports the world size as 'GPU number'.
+    assert 'Distributed training: True' in proc.stdout
+    assert 'GPU number: 2' in proc.stdout
+    assert "dist_cfg: {'backend': 'gloo'}" in proc.stdout
     ckpt = torch.load(osp.join(work, 'iter_6.pth'), map_location='cpu')
     assert ckpt['meta']['iter'] == 6
     # DDP wrapped the model, the checkpoint holds the bare module's keys.

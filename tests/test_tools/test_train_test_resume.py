@@ -10,11 +10,12 @@ import sys
 import pytest
 import torch
 
+import mmseg_spml  # noqa: F401  (checkpoint allow-list for torch.load)
 from tests.helpers.tools import TINY_CONFIG, python_tool, run
 
 pytestmark = pytest.mark.slow
 
-HOOKS = 'custom_imports.imports=[mmseg_spml,tests.helpers.hooks]'
+CONFIGS = osp.dirname(TINY_CONFIG)
 
 
 @pytest.fixture(scope='module')
@@ -25,12 +26,9 @@ def interrupted_and_resumed(tmp_path_factory):
     killed = run(
         python_tool(
             'train.py',
-            TINY_CONFIG,
+            osp.join(CONFIGS, 'tiny_demo_killed_at_5.py'),
             '--work-dir',
             work,
-            '--cfg-options',
-            HOOKS,
-            'custom_hooks=[dict(type=KillAtIterHook,iteration=5)]',
         ),
         data,
         expect_rc=-signal.SIGKILL,
@@ -38,13 +36,10 @@ def interrupted_and_resumed(tmp_path_factory):
     resumed = run(
         python_tool(
             'train.py',
-            TINY_CONFIG,
+            osp.join(CONFIGS, 'tiny_demo_record_start.py'),
             '--work-dir',
             work,
             '--resume',
-            '--cfg-options',
-            HOOKS,
-            'custom_hooks=[dict(type=RecordStartHook)]',
         ),
         data,
     )
