@@ -25,8 +25,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: (row label, config) pairs trained by the demo, in table order.
 EXPERIMENTS = [
     (
-        'full masks (DeepLabV3-R18s)',
-        'configs/baselines/deeplabv3_r18s-d8_1xb8-1k_demo-scenes-128x128.py',
+        'full masks (DeepLabV3-EffLite0)',
+        'configs/baselines/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-128x128.py',
     ),
 ]
 

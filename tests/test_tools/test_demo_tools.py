@@ -35,12 +35,6 @@ def test_make_demo_data_writes_and_rejects_mismatch(tmp_path):
 def test_run_demo_prints_table(tmp_path):
     """The demo driver with the tiny model: trains, then prints the table."""
     opts = [
-        'model.backbone.base_channels=8',
-        'model.backbone.stem_channels=8',
-        'model.decode_head.in_channels=64',
-        'model.decode_head.channels=8',
-        'model.auxiliary_head.in_channels=32',
-        'model.auxiliary_head.channels=8',
         'train_cfg.max_iters=2',
         'train_cfg.val_interval=2',
         'train_dataloader.num_workers=0',

@@ -2,7 +2,7 @@
 # supervision is compared with. Runs on CPU (`make demo`) or GPU, single
 # process or tools/dist_train.sh.
 _base_ = [
-    '../_base_/models/deeplabv3_r18s-d8.py',
+    '../_base_/models/deeplabv3_efflite0-d16.py',
     '../_base_/datasets/demo_scenes.py',
     'mmseg::_base_/default_runtime.py',
     '../_base_/schedules/schedule_demo.py',

@@ -1,0 +1,2 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+from .backbones import *  # noqa: F401,F403
