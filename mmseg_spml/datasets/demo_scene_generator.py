@@ -32,7 +32,10 @@ from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
-from PIL import Image
+
+from mmseg_spml.utils.io import label_palette, save_label_png
+
+from .constants import IGNORE_INDEX
 
 #: Class names; index = label id. Shapes x textures, background first.
 DEMO_CLASSES: Tuple[str, ...] = (
@@ -56,7 +59,7 @@ DEMO_PALETTE: List[List[int]] = [
 ]
 _SHAPES = ('ellipse', 'box', 'triangle')
 _TEXTURES = ('striped', 'dotted')
-VOID = 255
+
 #: Bumped whenever the drawing code changes, so cached copies are rebuilt.
 GENERATOR_VERSION = 1
 
@@ -253,20 +256,12 @@ def render_scene(
     if cfg.void_border > 0:
         kernel = np.ones((2 * cfg.void_border + 1,) * 2, np.uint8)
         edges = cv2.dilate(instance, kernel) != cv2.erode(instance, kernel)
-        semantic[edges] = VOID
-        instance[edges] = VOID
+        semantic[edges] = IGNORE_INDEX
+        instance[edges] = IGNORE_INDEX
 
     img += rng.normal(0, 6, size=img.shape)
     img = np.clip(img, 0, 255).astype(np.uint8)
     return img, semantic, instance
-
-
-def _palette_png(label: np.ndarray, palette: List[List[int]]) -> Image.Image:
-    png = Image.fromarray(label, mode='P')
-    flat = [c for colour in palette for c in colour]
-    flat += [0] * (3 * 255 - len(flat)) + [224, 224, 192]  # VOC void colour
-    png.putpalette(flat)
-    return png
 
 
 def _instance_palette(num: int = 255) -> List[List[int]]:
@@ -312,7 +307,8 @@ def write_demo_scenes(root: str, cfg: DemoSceneConfig) -> None:
             'ImageSets/Segmentation',
         ):
             os.makedirs(osp.join(tmp, sub))
-        inst_palette = _instance_palette()
+        class_palette = label_palette(DEMO_PALETTE)
+        inst_palette = label_palette(_instance_palette())
         splits = split_names(cfg)
         for index, name in enumerate(splits['train'] + splits['val']):
             img, semantic, instance = render_scene(cfg, index)
@@ -321,11 +317,15 @@ def write_demo_scenes(root: str, cfg: DemoSceneConfig) -> None:
                 cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
                 [cv2.IMWRITE_JPEG_QUALITY, 92],
             )
-            _palette_png(semantic, DEMO_PALETTE).save(
-                osp.join(tmp, 'SegmentationClass', f'{name}.png')
+            save_label_png(
+                osp.join(tmp, 'SegmentationClass', f'{name}.png'),
+                semantic,
+                class_palette,
             )
-            _palette_png(instance, inst_palette).save(
-                osp.join(tmp, 'SegmentationObject', f'{name}.png')
+            save_label_png(
+                osp.join(tmp, 'SegmentationObject', f'{name}.png'),
+                instance,
+                inst_palette,
             )
         for split, names in splits.items():
             with open(

@@ -1,0 +1,286 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""Synthesise weak annotations (points, scribbles, boxes, tags) from masks.
+
+Lets any fully labelled segmentation data set be used for weak-supervision
+studies. Every function is pure numpy, deterministic given its ``rng``, and
+returns label maps in the project's encoding
+(:mod:`mmseg_spml.datasets.constants`): class ids where the weak annotation
+labels a pixel, :data:`UNLABELLED` elsewhere. Void pixels (255) of the full
+mask are never labelled: a real annotator does not know about them either.
+
+A *region* is one instance when an instance map is given, otherwise one
+8-connected component of a class.
+"""
+
+from typing import Iterator, List, Optional, Tuple
+
+import numpy as np
+from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import dijkstra
+from skimage.morphology import disk, skeletonize
+
+from .constants import IGNORE_INDEX, UNLABELLED
+
+Region = Tuple[int, np.ndarray]  # (class id, boolean mask (H, W))
+Box = Tuple[int, int, int, int, int]  # (class id, x1, y1, x2, y2), inclusive
+
+_EIGHT = np.ones((3, 3), dtype=bool)
+
+
+def _check_maps(semantic: np.ndarray, instance: Optional[np.ndarray]) -> None:
+    if semantic.ndim != 2:
+        raise ValueError(
+            f'semantic map must be 2-D (H, W), got shape {semantic.shape}'
+        )
+    if instance is not None and instance.shape != semantic.shape:
+        raise ValueError(
+            f'instance map has shape {instance.shape} but the '
+            f'semantic map has {semantic.shape}'
+        )
+
+
+def iter_regions(
+    semantic: np.ndarray,
+    instance: Optional[np.ndarray] = None,
+    ignore_background: bool = False,
+    min_area: int = 1,
+) -> Iterator[Region]:
+    """Yield the labelled regions of a full mask in a fixed order.
+
+    Args:
+        semantic (np.ndarray): Class map (H, W); 255 is void.
+        instance (np.ndarray, optional): Instance map (H, W) (0 and 255:
+            no instance). Regions are (class, instance) pairs; pixels of a
+            class outside every instance (e.g. VOC background) are split
+            into connected components. Default: None.
+        ignore_background (bool): Skip class 0. Default: False.
+        min_area (int): Skip regions with fewer pixels. Default: 1.
+
+    Yields:
+        tuple: ``(class_id, mask)`` with ``mask`` a boolean (H, W) array.
+    """
+    _check_maps(semantic, instance)
+    for cls in np.unique(semantic):
+        cls = int(cls)
+        if cls in (IGNORE_INDEX, UNLABELLED) or (
+            ignore_background and cls == 0
+        ):
+            continue
+        cls_mask = semantic == cls
+        rest = cls_mask
+        if instance is not None:
+            ids = np.unique(instance[cls_mask])
+            for inst in ids[(ids != 0) & (ids != IGNORE_INDEX)]:
+                mask = cls_mask & (instance == inst)
+                if mask.sum() >= min_area:
+                    yield cls, mask
+            rest = cls_mask & ((instance == 0) | (instance == IGNORE_INDEX))
+        components, num = ndimage.label(rest, structure=_EIGHT)
+        for comp in range(1, num + 1):
+            mask = components == comp
+            if mask.sum() >= min_area:
+                yield cls, mask
+
+
+def image_tags(label: np.ndarray, num_classes: int) -> List[int]:
+    """Sorted class ids present in a (full or weak) label map.
+
+    Args:
+        label (np.ndarray): Label map (H, W).
+        num_classes (int): Ids ``>= num_classes`` (unlabelled, void) are not
+            tags.
+
+    Returns:
+        list[int]: The tags; empty for an image without labelled pixels.
+    """
+    present = np.unique(label)
+    return [int(c) for c in present if c < num_classes]
+
+
+def interior_point(
+    mask: np.ndarray, rng: np.random.Generator, interior_ratio: float = 1.0
+) -> Tuple[int, int]:
+    """A point deep inside a region.
+
+    Args:
+        mask (np.ndarray): Boolean region mask (H, W), not empty.
+        rng (np.random.Generator): Breaks ties and samples the point.
+        interior_ratio (float): The point is drawn uniformly among pixels
+            whose distance to the region's border is at least this fraction
+            of the largest such distance; 1.0 gives the region's centre
+            (the pixel farthest from the border). Default: 1.0.
+
+    Returns:
+        tuple[int, int]: ``(y, x)``.
+    """
+    if not 0 < interior_ratio <= 1:
+        raise ValueError(
+            f'interior_ratio must be in (0, 1], got {interior_ratio}'
+        )
+    # Pad so that the image border counts as region border.
+    dist = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+    ys, xs = np.nonzero(dist >= interior_ratio * dist.max())
+    i = rng.integers(len(ys))
+    return int(ys[i]), int(xs[i])
+
+
+def _paint(
+    weak: np.ndarray,
+    seeds: np.ndarray,
+    region: np.ndarray,
+    cls: int,
+    radius: int,
+) -> None:
+    """Dilate ``seeds`` by a disk of ``radius`` inside ``region``; paint."""
+    if radius > 0:
+        seeds = ndimage.binary_dilation(seeds, structure=disk(radius))
+    weak[seeds & region] = cls
+
+
+def synthesize_points(
+    semantic: np.ndarray,
+    instance: Optional[np.ndarray] = None,
+    radius: int = 6,
+    interior_ratio: float = 1.0,
+    min_area: int = 1,
+    seed: int = 0,
+) -> np.ndarray:
+    """One point per region, at its interior centre, dilated.
+
+    Args:
+        semantic (np.ndarray): Full class map (H, W).
+        instance (np.ndarray, optional): Instance map (H, W). Default: None.
+        radius (int): Dilation radius; the paper uses 6 for points.
+            Default: 6.
+        interior_ratio (float): See :func:`interior_point`. Default: 1.0.
+        min_area (int): Regions smaller than this get no point. Default: 1.
+        seed (int): Random seed. Default: 0.
+
+    Returns:
+        np.ndarray: uint8 weak label map (H, W).
+    """
+    rng = np.random.default_rng(seed)
+    weak = np.full(semantic.shape, UNLABELLED, np.uint8)
+    for cls, mask in iter_regions(semantic, instance, min_area=min_area):
+        seeds = np.zeros_like(mask)
+        seeds[interior_point(mask, rng, interior_ratio)] = True
+        _paint(weak, seeds, mask, cls, radius)
+    return weak
+
+
+def _skeleton_distances(
+    skeleton: np.ndarray, start: Tuple[int, int]
+) -> Tuple[np.ndarray, ...]:
+    """Geodesic distances along an 8-connected skeleton from ``start``.
+
+    Returns:
+        tuple: ``(ys, xs, dist)`` of the skeleton pixels; ``dist`` is inf
+        for pixels not connected to ``start``.
+    """
+    ys, xs = np.nonzero(skeleton)
+    index = -np.ones(skeleton.shape, np.int64)
+    index[ys, xs] = np.arange(len(ys))
+    padded = np.pad(index, 1, constant_values=-1)
+    rows, cols, weights = [], [], []
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy == dx == 0:
+                continue
+            nbr = padded[ys + 1 + dy, xs + 1 + dx]
+            valid = nbr >= 0
+            rows.append(np.nonzero(valid)[0])
+            cols.append(nbr[valid])
+            weights.append(np.full(valid.sum(), np.hypot(dy, dx)))
+    n = len(ys)
+    graph = coo_matrix(
+        (
+            np.concatenate(weights),
+            (np.concatenate(rows), np.concatenate(cols)),
+        ),
+        shape=(n, n),
+    ).tocsr()
+    # Start from the skeleton pixel closest to the requested point.
+    first = int(np.argmin((ys - start[0]) ** 2 + (xs - start[1]) ** 2))
+    return ys, xs, dijkstra(graph, indices=first)
+
+
+def synthesize_scribbles(
+    semantic: np.ndarray,
+    instance: Optional[np.ndarray] = None,
+    radius: int = 3,
+    length_ratio: float = 1.0,
+    min_area: int = 1,
+    seed: int = 0,
+) -> np.ndarray:
+    """One skeleton scribble per region, dilated.
+
+    The scribble is the region's morphological skeleton, grown from the
+    region's interior centre: ``length_ratio`` keeps that fraction of the
+    skeleton's pixels, those geodesically closest to the centre, so 1.0 is
+    the whole skeleton and 0.0 a single point (the sparsity study of the
+    paper's table 7).
+
+    Args:
+        semantic (np.ndarray): Full class map (H, W).
+        instance (np.ndarray, optional): Instance map (H, W). Default: None.
+        radius (int): Dilation radius; the paper uses 3 for scribbles.
+            Default: 3.
+        length_ratio (float): Fraction of the skeleton kept, in [0, 1].
+            Default: 1.0.
+        min_area (int): Regions smaller than this get no scribble.
+            Default: 1.
+        seed (int): Random seed. Default: 0.
+
+    Returns:
+        np.ndarray: uint8 weak label map (H, W).
+    """
+    if not 0 <= length_ratio <= 1:
+        raise ValueError(f'length_ratio must be in [0, 1], got {length_ratio}')
+    rng = np.random.default_rng(seed)
+    weak = np.full(semantic.shape, UNLABELLED, np.uint8)
+    for cls, mask in iter_regions(semantic, instance, min_area=min_area):
+        centre = interior_point(mask, rng)
+        seeds = np.zeros_like(mask)
+        skeleton = skeletonize(mask)
+        if skeleton.any():
+            ys, xs, dist = _skeleton_distances(skeleton, centre)
+            reachable = int(np.isfinite(dist).sum())
+            count = max(1, int(round(length_ratio * reachable)))
+            keep = np.argsort(dist, kind='stable')[:count]
+            seeds[ys[keep], xs[keep]] = True
+        else:
+            seeds[centre] = True
+        _paint(weak, seeds, mask, cls, radius)
+    return weak
+
+
+def synthesize_boxes(
+    semantic: np.ndarray,
+    instance: Optional[np.ndarray] = None,
+    ignore_background: bool = True,
+    min_area: int = 1,
+) -> Tuple[List[Box], np.ndarray]:
+    """Bounding boxes of the regions and the box label map.
+
+    Args:
+        semantic (np.ndarray): Full class map (H, W).
+        instance (np.ndarray, optional): Instance map (H, W). Default: None.
+        ignore_background (bool): No box for class 0. Default: True.
+        min_area (int): Regions smaller than this get no box. Default: 1.
+
+    Returns:
+        tuple: ``(boxes, weak)``: boxes as ``(class, x1, y1, x2, y2)`` with
+        inclusive pixel coordinates, and a uint8 map (H, W) that is
+        background (0) outside every box and :data:`UNLABELLED` inside.
+    """
+    boxes: List[Box] = []
+    weak = np.zeros(semantic.shape, np.uint8)
+    for cls, mask in iter_regions(
+        semantic, instance, ignore_background, min_area
+    ):
+        ys, xs = np.nonzero(mask)
+        box = (cls, int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))
+        boxes.append(box)
+        weak[box[2] : box[4] + 1, box[1] : box[3] + 1] = UNLABELLED
+    return boxes, weak

@@ -1,0 +1,77 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""Atomic writers for label maps and JSON: a file is complete or absent."""
+
+import json
+import os
+import os.path as osp
+import tempfile
+from typing import Any, Optional, Sequence
+
+import numpy as np
+from PIL import Image
+
+from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+
+#: Display colours of the two "unknown" values in label PNGs.
+UNLABELLED_COLOUR = (255, 255, 255)
+IGNORE_COLOUR = (224, 224, 192)  # VOC's void colour
+
+
+def label_palette(class_colours: Sequence[Sequence[int]]) -> list:
+    """A 256-entry PNG palette: class colours, then black, with white for
+    :data:`UNLABELLED` and VOC's cream for :data:`IGNORE_INDEX`."""
+    palette = [list(c) for c in class_colours][:UNLABELLED]
+    palette += [[0, 0, 0]] * (256 - len(palette))
+    palette[UNLABELLED] = list(UNLABELLED_COLOUR)
+    palette[IGNORE_INDEX] = list(IGNORE_COLOUR)
+    return [v for colour in palette for v in colour]
+
+
+def _atomic_target(path: str) -> str:
+    directory = osp.dirname(osp.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=directory
+    )
+    os.close(fd)
+    return tmp
+
+
+def save_label_png(
+    path: str, label: np.ndarray, palette: Optional[list] = None
+) -> None:
+    """Write a uint8 label map (H, W) as a (palette) PNG, atomically.
+
+    Args:
+        path (str): Destination ``.png`` file.
+        label (np.ndarray): Label map with values in [0, 255].
+        palette (list, optional): 768 palette values, e.g. from
+            :func:`label_palette`; None writes a grayscale PNG.
+    """
+    if label.ndim != 2 or label.dtype != np.uint8:
+        raise ValueError(
+            f'label for {path} must be a uint8 (H, W) array, '
+            f'got {label.dtype} {label.shape}'
+        )
+    img = Image.fromarray(label, mode='P' if palette else 'L')
+    if palette:
+        img.putpalette(palette)
+    tmp = _atomic_target(path)
+    try:
+        img.save(tmp, format='PNG')
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def save_json(path: str, obj: Any) -> None:
+    """Write ``obj`` as JSON, atomically."""
+    tmp = _atomic_target(path)
+    try:
+        with open(tmp, 'w') as f:
+            json.dump(obj, f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)

@@ -1,0 +1,138 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+import numpy as np
+import pytest
+
+from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.datasets.weak_synthesis import (
+    image_tags,
+    interior_point,
+    iter_regions,
+    synthesize_boxes,
+    synthesize_points,
+    synthesize_scribbles,
+)
+
+
+def _scene():
+    """10x12 map: background, a 4x6 class-2 block, two class-1 squares,
+    a void border row."""
+    sem = np.zeros((10, 12), np.uint8)
+    sem[1:5, 1:7] = 2
+    sem[6:9, 1:4] = 1
+    sem[6:9, 8:11] = 1
+    sem[9, :] = IGNORE_INDEX
+    return sem
+
+
+def test_iter_regions_components_and_instances():
+    sem = _scene()
+    regions = list(iter_regions(sem))
+    assert [c for c, _ in regions] == [0, 1, 1, 2]
+    assert [int(m.sum()) for _, m in regions] == [108 - 24 - 18, 9, 9, 24]
+    # With an instance map, the two class-1 squares stay separate even if
+    # they touch, and background (no instance) is split by connectivity.
+    inst = np.zeros_like(sem)
+    inst[6:9, 1:4] = 1
+    inst[6:9, 8:11] = 2
+    inst[1:5, 1:7] = 3
+    regions = list(iter_regions(sem, inst, ignore_background=True))
+    assert [(c, int(m.sum())) for c, m in regions] == [(1, 9), (1, 9), (2, 24)]
+    with pytest.raises(ValueError, match='instance map has shape'):
+        list(iter_regions(sem, inst[:5]))
+
+
+def test_image_tags():
+    sem = _scene()
+    assert image_tags(sem, num_classes=3) == [0, 1, 2]
+    assert image_tags(sem, num_classes=2) == [0, 1]
+    assert image_tags(np.full((2, 2), UNLABELLED), 3) == []
+
+
+def test_interior_point_is_the_centre():
+    mask = np.zeros((7, 9), bool)
+    mask[1:6, 2:7] = True  # 5x5 square, centre (3, 4)
+    rng = np.random.default_rng(0)
+    assert interior_point(mask, rng) == (3, 4)
+    # A looser ratio gives other interior points, never border pixels.
+    pts = {interior_point(mask, rng, 0.5) for _ in range(50)}
+    assert (3, 4) in pts and len(pts) > 1
+    assert all(2 <= y <= 4 and 3 <= x <= 5 for y, x in pts)
+    with pytest.raises(ValueError, match='interior_ratio'):
+        interior_point(mask, rng, 0.0)
+
+
+def test_points_hand_computed():
+    sem = _scene()
+    weak = synthesize_points(sem, radius=0)
+    expected = np.full(sem.shape, UNLABELLED, np.uint8)
+    expected[7, 2] = 1  # centres of the 3x3 squares
+    expected[7, 9] = 1
+    labelled = weak != UNLABELLED
+    # Class 2 (4x6 block) and background get one pixel each.
+    assert labelled.sum() == 4
+    assert weak[7, 2] == 1 and weak[7, 9] == 1
+    assert (weak == 2).sum() == 1 and (weak == 0).sum() == 1
+    ys, xs = np.nonzero(weak == 2)
+    assert 2 <= ys[0] <= 3 and 3 <= xs[0] <= 4
+    np.testing.assert_array_equal(weak[expected == 1], 1)
+
+
+def test_points_are_dilated_inside_their_region_only():
+    sem = _scene()
+    weak = synthesize_points(sem, radius=6)
+    for cls in (0, 1, 2):
+        assert np.all(sem[weak == cls] == cls)
+    # Void is never labelled.
+    assert np.all(weak[sem == IGNORE_INDEX] == UNLABELLED)
+    # The whole 3x3 squares are covered by radius-6 disks.
+    assert np.all(weak[6:9, 1:4] == 1)
+
+
+def test_deterministic_given_seed():
+    rng = np.random.default_rng(5)
+    sem = rng.integers(0, 3, size=(40, 40)).astype(np.uint8)
+    a = synthesize_points(sem, interior_ratio=0.5, seed=1)
+    b = synthesize_points(sem, interior_ratio=0.5, seed=1)
+    np.testing.assert_array_equal(a, b)
+    assert (
+        synthesize_scribbles(sem, seed=3).tobytes()
+        == synthesize_scribbles(sem, seed=3).tobytes()
+    )
+
+
+def test_scribble_length_ratio():
+    sem = np.zeros((9, 31), np.uint8)
+    sem[3:6, 2:29] = 1  # a long bar: its skeleton is a horizontal line
+    full = synthesize_scribbles(sem, radius=0, length_ratio=1.0)
+    half = synthesize_scribbles(sem, radius=0, length_ratio=0.5)
+    point = synthesize_scribbles(sem, radius=0, length_ratio=0.0)
+    n_full, n_half = (full == 1).sum(), (half == 1).sum()
+    assert n_full >= 20  # most of the 27-pixel bar's medial line
+    assert abs(n_half - n_full / 2) <= 0.5
+    assert (point == 1).sum() == 1
+    # Shorter scribbles are subsets of longer ones, centred on the bar.
+    assert np.all(full[half == 1] == 1) and np.all(half[point == 1] == 1)
+    assert (np.nonzero(full == 1)[0] == 4).mean() > 0.9  # the medial row
+    with pytest.raises(ValueError, match='length_ratio'):
+        synthesize_scribbles(sem, length_ratio=1.5)
+
+
+def test_boxes_hand_computed():
+    sem = _scene()
+    boxes, weak = synthesize_boxes(sem)
+    assert boxes == [(1, 1, 6, 3, 8), (1, 8, 6, 10, 8), (2, 1, 1, 6, 4)]
+    expected = np.zeros(sem.shape, np.uint8)
+    expected[1:5, 1:7] = UNLABELLED
+    expected[6:9, 1:4] = UNLABELLED
+    expected[6:9, 8:11] = UNLABELLED
+    np.testing.assert_array_equal(weak, expected)
+
+
+def test_empty_image_gives_no_weak_labels():
+    sem = np.full((5, 5), IGNORE_INDEX, np.uint8)
+    assert np.all(synthesize_points(sem) == UNLABELLED)
+    assert np.all(synthesize_scribbles(sem) == UNLABELLED)
+    boxes, weak = synthesize_boxes(sem)
+    assert boxes == [] and np.all(weak == 0)
+    with pytest.raises(ValueError, match='2-D'):
+        synthesize_points(np.zeros((2, 2, 3), np.uint8))

@@ -1,0 +1,43 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.utils.io import label_palette, save_json, save_label_png
+
+
+def test_label_palette_marks_unknown_values():
+    palette = label_palette([[1, 2, 3], [4, 5, 6]])
+    assert len(palette) == 768
+    assert palette[:6] == [1, 2, 3, 4, 5, 6]
+    assert palette[3 * UNLABELLED : 3 * UNLABELLED + 3] == [255, 255, 255]
+    assert palette[3 * IGNORE_INDEX :] == [224, 224, 192]
+
+
+@pytest.mark.parametrize('palette', [None, label_palette([[9, 9, 9]])])
+def test_save_label_png_roundtrip(tmp_path, palette):
+    label = np.array([[0, 1], [UNLABELLED, IGNORE_INDEX]], np.uint8)
+    path = tmp_path / 'sub' / 'a.png'
+    save_label_png(str(path), label, palette)
+    np.testing.assert_array_equal(np.array(Image.open(path)), label)
+    assert os.listdir(tmp_path / 'sub') == ['a.png']  # no temp file left
+
+
+def test_save_label_png_rejects_bad_array_and_keeps_old_file(tmp_path):
+    path = tmp_path / 'a.png'
+    save_label_png(str(path), np.zeros((2, 2), np.uint8))
+    with pytest.raises(ValueError, match='a.png must be a uint8'):
+        save_label_png(str(path), np.zeros((2, 2), np.int64))
+    np.testing.assert_array_equal(np.array(Image.open(path)), 0)
+    assert os.listdir(tmp_path) == ['a.png']
+
+
+def test_save_json(tmp_path):
+    path = tmp_path / 'x.json'
+    save_json(str(path), {'b': [1, 2], 'a': 1})
+    assert json.load(open(path)) == {'a': 1, 'b': [1, 2]}
+    assert os.listdir(tmp_path) == ['x.json']
