@@ -8,7 +8,8 @@ labelled, 254 = unlabelled):
 * ``points`` / ``scribbles`` / ``boxes``: ``OUT/<name>.png`` per image
   (``boxes`` also writes ``OUT/boxes.json``: ``{name: [[cls, x1, y1, x2,
   y2], ...]}``, inclusive pixel coordinates);
-* ``tags``: ``OUT/tags.json``: ``{name: [class ids]}``.
+* every type: ``OUT/tags.json``: ``{name: [class ids]}``, the image-level
+  tags the annotation implies (the only output of ``tags``).
 
 Every file is written atomically; the result depends only on ``--seed``,
 not on ``--nproc``.
@@ -25,10 +26,9 @@ Examples:
 import argparse
 import os.path as osp
 import sys
-import zlib
 from functools import partial
 from multiprocessing import Pool
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 from mmseg.datasets import PascalVOCDataset
@@ -37,16 +37,12 @@ from tqdm import tqdm
 
 from mmseg_spml.datasets.constants import MAX_CLASSES
 from mmseg_spml.datasets.weak_synthesis import (
-    image_tags,
-    synthesize_boxes,
-    synthesize_points,
-    synthesize_scribbles,
+    WEAK_TYPES,
+    image_seed,
+    synthesize_weak_labels,
 )
 from mmseg_spml.utils.io import label_palette, save_json, save_label_png
 
-TYPES = ('points', 'scribbles', 'boxes', 'tags')
-# Default dilation radii of the paper (appendix A.2).
-DEFAULT_RADIUS = dict(points=6, scribbles=3)
 # Colours of the label PNGs: VOC's colour map.
 VOC_PALETTE = PascalVOCDataset.METAINFO['palette']
 
@@ -58,7 +54,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         epilog='\n'.join(__doc__.splitlines()[2:]),
     )
     parser.add_argument('data_root', help='data set folder (VOC layout)')
-    parser.add_argument('--type', choices=TYPES, required=True)
+    parser.add_argument('--type', choices=WEAK_TYPES, required=True)
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--split',
@@ -128,9 +124,9 @@ def read_label(path: str) -> np.ndarray:
 
 def process(
     name: str, args: argparse.Namespace, has_instances: bool
-) -> Tuple[str, Optional[list]]:
-    """Make the weak annotation of one image; return ``(name, record)``
-    where ``record`` is its boxes or tags (None for label maps only)."""
+) -> Tuple[str, list, list]:
+    """Make and write the weak annotation of one image; return its name,
+    tags and boxes."""
     semantic = read_label(
         osp.join(args.data_root, args.seg_dir, name + '.png')
     )
@@ -140,45 +136,27 @@ def process(
         instance = read_label(inst_path)
         if instance.shape != semantic.shape:
             raise ValueError(
-                f'{inst_path} has shape {instance.shape} but '
-                f'its class map has {semantic.shape}'
+                f'{inst_path} has shape {instance.shape} but its class map '
+                f'has {semantic.shape}'
             )
-    num_classes = args.num_classes or MAX_CLASSES
-    if args.type == 'tags':
-        return name, image_tags(semantic, num_classes)
-    # A per-image seed that does not depend on the processing order.
-    seed = (args.seed * 1_000_003 + zlib.crc32(name.encode())) % 2**32
-    radius = args.radius
-    if radius is None:
-        radius = DEFAULT_RADIUS.get(args.type, 0)
-    record = None
-    if args.type == 'points':
-        weak = synthesize_points(
-            semantic,
-            instance,
-            radius=radius,
-            interior_ratio=args.interior_ratio,
-            min_area=args.min_area,
-            seed=seed,
-        )
-    elif args.type == 'scribbles':
-        weak = synthesize_scribbles(
-            semantic,
-            instance,
-            radius=radius,
-            length_ratio=args.length_ratio,
-            min_area=args.min_area,
-            seed=seed,
-        )
-    else:
-        boxes, weak = synthesize_boxes(
-            semantic, instance, min_area=args.min_area
-        )
-        record = [list(box) for box in boxes]
-    save_label_png(
-        osp.join(args.out, name + '.png'), weak, label_palette(VOC_PALETTE)
+    weak = synthesize_weak_labels(
+        args.type,
+        semantic,
+        instance,
+        num_classes=args.num_classes or MAX_CLASSES,
+        radius=args.radius,
+        length_ratio=args.length_ratio,
+        interior_ratio=args.interior_ratio,
+        min_area=args.min_area,
+        seed=image_seed(args.seed, name),
     )
-    return name, record
+    if args.type != 'tags':
+        save_label_png(
+            osp.join(args.out, name + '.png'),
+            weak.label,
+            label_palette(VOC_PALETTE),
+        )
+    return name, weak.tags, [list(box) for box in weak.boxes]
 
 
 def main(argv=None) -> int:
@@ -190,20 +168,23 @@ def main(argv=None) -> int:
         names = [line.split()[0] for line in f if line.strip()]
     has_instances = osp.isdir(osp.join(args.data_root, args.inst_dir))
     worker = partial(process, args=args, has_instances=has_instances)
-    records = {}
+    tags, boxes = {}, {}
     try:
         if args.nproc > 1:
             with Pool(args.nproc) as pool:
                 results = pool.imap(worker, names, chunksize=8)
-                for name, record in tqdm(results, total=len(names)):
-                    records[name] = record
+                for name, img_tags, img_boxes in tqdm(
+                    results, total=len(names)
+                ):
+                    tags[name], boxes[name] = img_tags, img_boxes
         else:
             for name in tqdm(names):
-                records[name] = worker(name)[1]
+                _, tags[name], boxes[name] = worker(name)
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
-    if args.type in ('boxes', 'tags'):
-        save_json(osp.join(args.out, f'{args.type}.json'), records)
+    save_json(osp.join(args.out, 'tags.json'), tags)
+    if args.type == 'boxes':
+        save_json(osp.join(args.out, 'boxes.json'), boxes)
     print(f'{args.type} for {len(names)} images written to {args.out}')
     return 0
 

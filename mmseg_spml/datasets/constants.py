@@ -18,3 +18,5 @@ IGNORE_INDEX = 255
 UNLABELLED = 254
 #: Largest number of classes the encoding leaves room for.
 MAX_CLASSES = UNLABELLED
+#: Padding value of superpixel maps (their ids may take any value >= 0).
+SUPERPIXEL_PAD = -1

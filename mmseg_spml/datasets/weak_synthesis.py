@@ -12,6 +12,8 @@ A *region* is one instance when an instance map is given, otherwise one
 8-connected component of a class.
 """
 
+import zlib
+from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
@@ -20,7 +22,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 from skimage.morphology import disk, skeletonize
 
-from .constants import IGNORE_INDEX, UNLABELLED
+from .constants import IGNORE_INDEX, MAX_CLASSES, UNLABELLED
 
 Region = Tuple[int, np.ndarray]  # (class id, boolean mask (H, W))
 Box = Tuple[int, int, int, int, int]  # (class id, x1, y1, x2, y2), inclusive
@@ -284,3 +286,90 @@ def synthesize_boxes(
         boxes.append(box)
         weak[box[2] : box[4] + 1, box[1] : box[3] + 1] = UNLABELLED
     return boxes, weak
+
+
+#: Kinds of weak annotation :func:`synthesize_weak_labels` makes.
+WEAK_TYPES = ('points', 'scribbles', 'boxes', 'tags')
+#: Dilation radii of the paper (appendix A.2): 6 for points, 3 for
+#: scribbles.
+DEFAULT_RADIUS = dict(points=6, scribbles=3)
+
+
+@dataclass
+class WeakAnnotation:
+    """The weak annotation of one image.
+
+    Attributes:
+        label (np.ndarray): uint8 weak label map (H, W).
+        tags (list[int]): Image-level tags the annotation implies: the
+            classes of its labelled pixels (points, scribbles), of its boxes
+            plus background if any pixel is outside all boxes (boxes), or of
+            the full mask (tags, whose map is all unlabelled).
+        boxes (list[tuple]): ``(class, x1, y1, x2, y2)`` for boxes, else
+            empty.
+    """
+
+    label: np.ndarray
+    tags: List[int]
+    boxes: List[Box] = field(default_factory=list)
+
+
+def image_seed(seed: int, name: str) -> int:
+    """Seed of one image: depends on the data set seed and the image name,
+    not on the order in which images are processed."""
+    return (seed * 1_000_003 + zlib.crc32(name.encode())) % 2**32
+
+
+def synthesize_weak_labels(
+    kind: str,
+    semantic: np.ndarray,
+    instance: Optional[np.ndarray] = None,
+    num_classes: int = MAX_CLASSES,
+    radius: Optional[int] = None,
+    length_ratio: float = 1.0,
+    interior_ratio: float = 1.0,
+    min_area: int = 1,
+    seed: int = 0,
+) -> WeakAnnotation:
+    """Make one kind of weak annotation from a full mask.
+
+    Args:
+        kind (str): One of :data:`WEAK_TYPES`.
+        semantic (np.ndarray): Full class map (H, W).
+        instance (np.ndarray, optional): Instance map (H, W). Default: None.
+        num_classes (int): Ids from here on are not classes.
+            Default: 254.
+        radius (int, optional): Dilation radius of points and scribbles;
+            None takes :data:`DEFAULT_RADIUS`. Default: None.
+        length_ratio (float): Scribble length ratio. Default: 1.0.
+        interior_ratio (float): Point placement, see
+            :func:`interior_point`. Default: 1.0.
+        min_area (int): Regions smaller than this are not annotated.
+            Default: 1.
+        seed (int): Random seed. Default: 0.
+
+    Returns:
+        WeakAnnotation: The label map, tags and boxes.
+    """
+    if kind not in WEAK_TYPES:
+        raise ValueError(f'kind must be one of {WEAK_TYPES}, got {kind!r}')
+    if radius is None:
+        radius = DEFAULT_RADIUS.get(kind, 0)
+    if kind == 'points':
+        label = synthesize_points(
+            semantic, instance, radius, interior_ratio, min_area, seed
+        )
+    elif kind == 'scribbles':
+        label = synthesize_scribbles(
+            semantic, instance, radius, length_ratio, min_area, seed
+        )
+    elif kind == 'boxes':
+        boxes, label = synthesize_boxes(semantic, instance, min_area=min_area)
+        tags = {b[0] for b in boxes if b[0] < num_classes}
+        if (label == 0).any():
+            tags.add(0)
+        return WeakAnnotation(label, sorted(tags), boxes)
+    else:
+        label = np.full(semantic.shape, UNLABELLED, np.uint8)
+        return WeakAnnotation(label, image_tags(semantic, num_classes))
+    return WeakAnnotation(label, image_tags(label, num_classes))

@@ -1,2 +1,5 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 from .backbones import *  # noqa: F401,F403
+from .data_preprocessor import WeakSegDataPreProcessor
+
+__all__ = ['WeakSegDataPreProcessor']

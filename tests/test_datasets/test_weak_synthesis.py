@@ -4,12 +4,14 @@ import pytest
 
 from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.datasets.weak_synthesis import (
+    image_seed,
     image_tags,
     interior_point,
     iter_regions,
     synthesize_boxes,
     synthesize_points,
     synthesize_scribbles,
+    synthesize_weak_labels,
 )
 
 
@@ -136,3 +138,25 @@ def test_empty_image_gives_no_weak_labels():
     assert boxes == [] and np.all(weak == 0)
     with pytest.raises(ValueError, match='2-D'):
         synthesize_points(np.zeros((2, 2, 3), np.uint8))
+
+
+def test_synthesize_weak_labels_tags_per_kind():
+    sem = _scene()
+    points = synthesize_weak_labels('points', sem, num_classes=3)
+    assert points.tags == [0, 1, 2] and points.boxes == []
+    np.testing.assert_array_equal(points.label, synthesize_points(sem))
+    boxes = synthesize_weak_labels('boxes', sem, num_classes=3)
+    assert boxes.tags == [0, 1, 2] and len(boxes.boxes) == 3
+    tags = synthesize_weak_labels('tags', sem, num_classes=2)
+    assert tags.tags == [0, 1] and np.all(tags.label == UNLABELLED)
+    # A box covering the whole image leaves no background tag.
+    full = np.ones((4, 4), np.uint8)
+    assert synthesize_weak_labels('boxes', full).tags == [1]
+    with pytest.raises(ValueError, match='kind must be one of'):
+        synthesize_weak_labels('polygons', sem)
+
+
+def test_image_seed_depends_on_name_and_seed_only():
+    assert image_seed(0, 'a') == image_seed(0, 'a')
+    assert image_seed(0, 'a') != image_seed(0, 'b')
+    assert image_seed(1, 'a') != image_seed(0, 'a')

@@ -48,7 +48,11 @@ def test_label_maps_independent_of_nproc(demo_root, tmp_path, kind):
         str(tmp_path),
     )
     names = sorted(os.listdir(one))
-    assert names == [f'{i:06d}.png' for i in range(6)]
+    assert names == [f'{i:06d}.png' for i in range(6)] + ['tags.json']
+    assert json.load(open(osp.join(one, 'tags.json'))) == json.load(
+        open(osp.join(two, 'tags.json'))
+    )
+    names.remove('tags.json')
     for name in names:
         a, b = _read(osp.join(one, name)), _read(osp.join(two, name))
         np.testing.assert_array_equal(a, b)
@@ -71,6 +75,8 @@ def test_boxes_and_tags(demo_root, tmp_path):
     inst = _read(osp.join(demo_root, 'SegmentationObject', '000003.png'))
     expected, weak = synthesize_boxes(sem, inst)
     assert boxes['000003'] == [list(b) for b in expected]
+    box_tags = json.load(open(osp.join(out, 'tags.json')))['000003']
+    assert box_tags == sorted({0} | {b[0] for b in expected})
     np.testing.assert_array_equal(_read(osp.join(out, '000003.png')), weak)
 
     out = str(tmp_path / 'tags')

@@ -1,0 +1,123 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""A segmentation dataset that also carries weak labels, superpixels and
+image tags."""
+
+import json
+import os.path as osp
+from typing import Dict, List, Optional
+
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS
+
+from .constants import MAX_CLASSES
+
+
+@DATASETS.register_module()
+class WeakSegDataset(BaseSegDataset):
+    """Pascal VOC-layout dataset with optional weak annotations.
+
+    On top of :class:`BaseSegDataset` (images + full masks, which stay the
+    evaluation target), each sample may carry
+
+    * ``weak_map_path``: a weak label PNG (class ids, 254 unlabelled, 255
+      void) from ``data_prefix['weak_path']``, loaded by
+      ``LoadWeakAnnotations`` in place of the full mask;
+    * ``superpixel_path``: precomputed low-level regions (HED/UCM ids) from
+      ``data_prefix['superpixel_path']``, loaded by ``LoadSuperpixels``;
+    * ``img_tags``: image-level tags from ``tags_file``, a JSON file
+      ``{image stem: [class ids]}`` (as written by
+      ``tools/make_weak_labels.py``). Without it, ``LoadWeakAnnotations``
+      derives the tags from the uncropped weak label map.
+
+    Every extra file is checked when the dataset is built, so a missing
+    file is reported at once and by name.
+
+    Example:
+        >>> dataset = dict(
+        ...     type='WeakSegDataset',
+        ...     data_root='data/VOCdevkit/VOC2012',
+        ...     ann_file='ImageSets/Segmentation/train_aug.txt',
+        ...     data_prefix=dict(img_path='JPEGImages',
+        ...                      seg_map_path='SegmentationClassAug',
+        ...                      weak_path='scribbles'),
+        ...     metainfo=dict(classes=VOC_CLASSES),
+        ...     pipeline=train_pipeline)
+
+    Args:
+        tags_file (str, optional): JSON tags file, relative to ``data_root``
+            unless absolute. Default: None.
+        img_suffix (str): Default: '.jpg'.
+        seg_map_suffix (str): Suffix of masks, weak maps and superpixel
+            maps. Default: '.png'.
+        **kwargs: Passed to :class:`BaseSegDataset`.
+    """
+
+    def __init__(
+        self,
+        tags_file: Optional[str] = None,
+        img_suffix: str = '.jpg',
+        seg_map_suffix: str = '.png',
+        **kwargs,
+    ) -> None:
+        self.tags_file = tags_file
+        super().__init__(
+            img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs
+        )
+
+    def _load_tags(self) -> Optional[Dict[str, List[int]]]:
+        if self.tags_file is None:
+            return None
+        path = self.tags_file
+        if self.data_root and not osp.isabs(path):
+            path = osp.join(self.data_root, path)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'tags_file {path} does not exist')
+        with open(path) as f:
+            tags = json.load(f)
+        num_classes = len(self.metainfo['classes'])
+        for name, ids in tags.items():
+            bad = [c for c in ids if not 0 <= c < num_classes]
+            if bad:
+                raise ValueError(
+                    f'{path}: image {name} has tags {bad} outside '
+                    f'[0, {num_classes - 1}] ({num_classes} classes)'
+                )
+        return tags
+
+    def load_data_list(self) -> List[dict]:
+        """Add the weak-annotation paths and tags to each sample."""
+        data_list = super().load_data_list()
+        num_classes = len(self.metainfo['classes'])
+        if num_classes > MAX_CLASSES:
+            raise ValueError(
+                f'{num_classes} classes do not fit the label '
+                f'encoding (at most {MAX_CLASSES})'
+            )
+        tags = self._load_tags()
+        extra = {
+            key: self.data_prefix.get(prefix)
+            for key, prefix in (
+                ('weak_map_path', 'weak_path'),
+                ('superpixel_path', 'superpixel_path'),
+            )
+        }
+        for info in data_list:
+            stem = osp.splitext(osp.basename(info['img_path']))[0]
+            info['num_classes'] = num_classes
+            for key, folder in extra.items():
+                if folder is None:
+                    continue
+                path = osp.join(folder, stem + self.seg_map_suffix)
+                if not osp.isfile(path):
+                    raise FileNotFoundError(
+                        f'{key[:-5]} file {path} for image '
+                        f'{info["img_path"]} does not exist'
+                    )
+                info[key] = path
+            if tags is not None:
+                if stem not in tags:
+                    raise KeyError(
+                        f'{self.tags_file} has no tags for image {stem}'
+                    )
+                info['img_tags'] = sorted(tags[stem])
+        return data_list
