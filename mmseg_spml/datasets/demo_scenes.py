@@ -1,11 +1,19 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 """The embedded demo data set as a registered MMSeg dataset."""
 
+import hashlib
+import json
+import os
 import os.path as osp
+import shutil
+import tempfile
 from typing import Optional
 
-from mmseg.datasets import BaseSegDataset
+import numpy as np
 from mmseg.registry import DATASETS
+from PIL import Image
+
+from mmseg_spml.utils.io import label_palette, save_json, save_label_png
 
 from .demo_scene_generator import (
     DEMO_CLASSES,
@@ -13,21 +21,95 @@ from .demo_scene_generator import (
     DemoSceneConfig,
     default_demo_root,
     ensure_demo_scenes,
+    split_names,
 )
+from .weak_seg_dataset import WeakSegDataset
+from .weak_synthesis import image_seed, synthesize_weak_labels
+
+
+def ensure_demo_weak_labels(root: str, weak: dict) -> str:
+    """Synthesise weak labels for all demo images once; return their folder.
+
+    The folder, ``<root>/weak_<type>-<hash of weak>``, holds one label PNG
+    per image and ``tags.json``; it is written to a temporary folder and
+    renamed, so it is complete or absent.
+
+    Args:
+        root (str): Demo data folder (with ``meta.json``).
+        weak (dict): ``type`` (points, scribbles, boxes, tags) and keyword
+            arguments of :func:`synthesize_weak_labels` (``radius``,
+            ``length_ratio``...; ``seed`` defaults to 0).
+
+    Returns:
+        str: The folder name, relative to ``root``.
+    """
+    params = dict(weak)
+    kind = params.pop('type')
+    seed = params.pop('seed', 0)
+    digest = hashlib.sha256(
+        json.dumps(dict(weak, seed=seed), sort_keys=True).encode()
+    )
+    name = f'weak_{kind}-{digest.hexdigest()[:8]}'
+    folder = osp.join(root, name)
+    if osp.isfile(osp.join(folder, 'tags.json')):
+        return name
+    with open(osp.join(root, 'meta.json')) as f:
+        cfg = DemoSceneConfig(
+            **{
+                k: v
+                for k, v in json.load(f).items()
+                if k in DemoSceneConfig.__dataclass_fields__
+            }
+        )
+    tmp = tempfile.mkdtemp(prefix=f'.{name}-', dir=root)
+    try:
+        tags = {}
+        palette = label_palette(DEMO_PALETTE)
+        splits = split_names(cfg)
+        for stem in splits['train'] + splits['val']:
+            semantic = np.array(
+                Image.open(osp.join(root, 'SegmentationClass', stem + '.png'))
+            )
+            instance = np.array(
+                Image.open(osp.join(root, 'SegmentationObject', stem + '.png'))
+            )
+            ann = synthesize_weak_labels(
+                kind,
+                semantic,
+                instance,
+                num_classes=len(DEMO_CLASSES),
+                seed=image_seed(seed, stem),
+                **params,
+            )
+            save_label_png(osp.join(tmp, stem + '.png'), ann.label, palette)
+            tags[stem] = ann.tags
+        save_json(osp.join(tmp, 'tags.json'), tags)
+        try:
+            os.rename(tmp, folder)
+        except OSError:
+            if not osp.isfile(osp.join(folder, 'tags.json')):
+                raise
+    finally:
+        if osp.isdir(tmp):
+            shutil.rmtree(tmp)
+    return name
 
 
 @DATASETS.register_module()
-class DemoScenesDataset(BaseSegDataset):
+class DemoScenesDataset(WeakSegDataset):
     """Synthetic scenes of striped/dotted ellipses, boxes and triangles.
 
     The data is generated deterministically on first use (no download) into
     a cache folder, see :mod:`mmseg_spml.datasets.demo_scene_generator`;
     the folder follows the Pascal VOC layout, so everything that reads VOC
-    reads it too.
+    reads it too. With ``weak``, weak labels are synthesised from the full
+    masks (once, cached next to the data) and loaded as the training
+    target, with their image tags.
 
     Example:
         >>> train = dict(type='DemoScenesDataset',
         ...              ann_file='ImageSets/Segmentation/train.txt',
+        ...              weak=dict(type='scribbles', length_ratio=0.5),
         ...              pipeline=train_pipeline)
 
     Args:
@@ -44,7 +126,10 @@ class DemoScenesDataset(BaseSegDataset):
             seed...). Default: None (the defaults of DemoSceneConfig).
         generate (bool): Generate the data if ``data_root`` does not exist.
             Default: True.
-        **kwargs: Passed to :class:`BaseSegDataset`.
+        weak (dict, optional): Weak labels to synthesise, e.g.
+            ``dict(type='points', radius=6)``; see
+            :func:`ensure_demo_weak_labels`. Default: None.
+        **kwargs: Passed to :class:`WeakSegDataset`.
     """
 
     METAINFO = dict(classes=DEMO_CLASSES, palette=DEMO_PALETTE)
@@ -58,6 +143,7 @@ class DemoScenesDataset(BaseSegDataset):
         ),
         generator: Optional[dict] = None,
         generate: bool = True,
+        weak: Optional[dict] = None,
         **kwargs,
     ) -> None:
         gen_cfg = DemoSceneConfig(**(generator or {}))
@@ -71,6 +157,10 @@ class DemoScenesDataset(BaseSegDataset):
                 'generate=True or write it with '
                 f'`python tools/misc/make_demo_data.py --out {data_root}`'
             )
+        if weak is not None:
+            folder = ensure_demo_weak_labels(data_root, weak)
+            data_prefix = dict(data_prefix, weak_path=folder)
+            kwargs.setdefault('tags_file', osp.join(folder, 'tags.json'))
         super().__init__(
             ann_file=ann_file,
             data_root=data_root,

@@ -42,7 +42,10 @@ class WeakSegDataPreProcessor(SegDataPreProcessor):
             for key, value in self.pad_vals.items():
                 if key in sample:
                     field = getattr(sample, key)
-                    field.data = F.pad(
+                    padded = F.pad(
                         field.data, (left, right, top, bottom), value=value
                     )
+                    # PixelData refuses a new shape while the old data is set.
+                    del field.data
+                    field.data = padded
         return data
