@@ -53,11 +53,20 @@ class LoadWeakAnnotations(BaseTransform):
     Added keys: ``gt_seg_map``, ``img_tags``, ``seg_fields``.
 
     Args:
+        unlabelled_as_ignore (bool): Map 254 (unlabelled) to 255 after the
+            tags are taken, for plain cross-entropy baselines ("partial CE")
+            whose heads know only one ignore value. SPML needs the two kept
+            apart. Default: False.
         backend_args (dict, optional): File backend arguments.
             Default: None.
     """
 
-    def __init__(self, backend_args: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        unlabelled_as_ignore: bool = False,
+        backend_args: Optional[dict] = None,
+    ) -> None:
+        self.unlabelled_as_ignore = unlabelled_as_ignore
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
@@ -82,6 +91,8 @@ class LoadWeakAnnotations(BaseTransform):
             results['seg_fields'].append('gt_seg_map')
         if results.get('img_tags') is None:
             results['img_tags'] = image_tags(weak, num_classes)
+        if self.unlabelled_as_ignore:
+            weak[weak == UNLABELLED] = IGNORE_INDEX
         return results
 
 
