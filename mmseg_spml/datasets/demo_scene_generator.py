@@ -25,15 +25,13 @@ import hashlib
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
 
-from mmseg_spml.utils.io import label_palette, save_label_png
+from mmseg_spml.utils.io import atomic_directory, label_palette, save_label_png
 
 from .constants import IGNORE_INDEX
 
@@ -296,10 +294,7 @@ def write_demo_scenes(root: str, cfg: DemoSceneConfig) -> None:
         root (str): Destination folder; must not exist yet.
         cfg (DemoSceneConfig): Data set parameters.
     """
-    parent = osp.dirname(osp.abspath(root))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.demo_scenes-', dir=parent)
-    try:
+    with atomic_directory(root, 'meta.json') as tmp:
         for sub in (
             'JPEGImages',
             'SegmentationClass',
@@ -342,15 +337,6 @@ def write_demo_scenes(root: str, cfg: DemoSceneConfig) -> None:
                 f,
                 indent=2,
             )
-        try:
-            os.rename(tmp, root)
-        except OSError:
-            if not osp.isfile(osp.join(root, 'meta.json')):
-                raise
-            # Another process finished first; its copy is identical.
-    finally:
-        if osp.isdir(tmp):
-            shutil.rmtree(tmp)
 
 
 def default_demo_root(cfg: DemoSceneConfig) -> str:

@@ -3,17 +3,19 @@
 
 import hashlib
 import json
-import os
 import os.path as osp
-import shutil
-import tempfile
 from typing import Optional
 
 import numpy as np
 from mmseg.registry import DATASETS
 from PIL import Image
 
-from mmseg_spml.utils.io import label_palette, save_json, save_label_png
+from mmseg_spml.utils.io import (
+    atomic_directory,
+    label_palette,
+    save_json,
+    save_label_png,
+)
 
 from .demo_scene_generator import (
     DEMO_CLASSES,
@@ -61,8 +63,7 @@ def ensure_demo_weak_labels(root: str, weak: dict) -> str:
                 if k in DemoSceneConfig.__dataclass_fields__
             }
         )
-    tmp = tempfile.mkdtemp(prefix=f'.{name}-', dir=root)
-    try:
+    with atomic_directory(folder, 'tags.json') as tmp:
         tags = {}
         palette = label_palette(DEMO_PALETTE)
         splits = split_names(cfg)
@@ -84,14 +85,6 @@ def ensure_demo_weak_labels(root: str, weak: dict) -> str:
             save_label_png(osp.join(tmp, stem + '.png'), ann.label, palette)
             tags[stem] = ann.tags
         save_json(osp.join(tmp, 'tags.json'), tags)
-        try:
-            os.rename(tmp, folder)
-        except OSError:
-            if not osp.isfile(osp.join(folder, 'tags.json')):
-                raise
-    finally:
-        if osp.isdir(tmp):
-            shutil.rmtree(tmp)
     return name
 
 

@@ -1,11 +1,13 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-"""Atomic writers for label maps and JSON: a file is complete or absent."""
+"""Atomic writers for label maps, JSON and folders: complete or absent."""
 
 import json
 import os
 import os.path as osp
+import shutil
 import tempfile
-from typing import Any, Optional, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
 from PIL import Image
@@ -75,3 +77,36 @@ def save_json(path: str, obj: Any) -> None:
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
+
+
+@contextmanager
+def atomic_directory(path: str, marker: str) -> Iterator[str]:
+    """Fill a folder that appears at ``path`` complete or not at all.
+
+    Yields a temporary sibling folder; when the ``with`` block succeeds it
+    is renamed to ``path``. If another process (e.g. a distributed rank)
+    finished the same folder first, which ``marker`` (a file the finished
+    folder holds) tells, that copy is kept. The temporary folder is always
+    removed.
+
+    Example:
+        >>> with atomic_directory('data/demo', 'meta.json') as tmp:
+        ...     write_everything_into(tmp)
+
+    Args:
+        path (str): Destination folder; must not exist yet.
+        marker (str): Name of a file inside a finished folder.
+    """
+    parent = osp.dirname(osp.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(path)}-', dir=parent)
+    try:
+        yield tmp
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if not osp.isfile(osp.join(path, marker)):
+                raise
+    finally:
+        if osp.isdir(tmp):
+            shutil.rmtree(tmp)

@@ -1,8 +1,10 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
+import importlib.util
 import json
 import os
 import os.path as osp
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -11,7 +13,15 @@ from PIL import Image
 from mmseg_spml.datasets import DemoSceneConfig, write_demo_scenes
 from mmseg_spml.datasets.constants import UNLABELLED
 from mmseg_spml.datasets.weak_synthesis import synthesize_boxes
-from tests.helpers.tools import python_tool, run
+from tests.helpers.tools import ROOT, python_tool, run
+
+_spec = importlib.util.spec_from_file_location(
+    'make_weak_labels', osp.join(ROOT, 'tools', 'make_weak_labels.py')
+)
+make_weak_labels = importlib.util.module_from_spec(_spec)
+# Registered so that multiprocessing can pickle its worker function.
+sys.modules['make_weak_labels'] = make_weak_labels
+_spec.loader.exec_module(make_weak_labels)
 
 
 @pytest.fixture(scope='module')
@@ -25,36 +35,22 @@ def _read(path):
     return np.array(Image.open(path))
 
 
+def _make(root, kind, out, *extra):
+    make_weak_labels.main([root, '--type', kind, '--out', str(out), *extra])
+
+
 @pytest.mark.parametrize('kind', ['points', 'scribbles'])
 def test_label_maps_independent_of_nproc(demo_root, tmp_path, kind):
-    one, two = str(tmp_path / 'one'), str(tmp_path / 'two')
-    run(
-        python_tool(
-            'make_weak_labels.py', demo_root, '--type', kind, '--out', one
-        ),
-        str(tmp_path),
-    )
-    run(
-        python_tool(
-            'make_weak_labels.py',
-            demo_root,
-            '--type',
-            kind,
-            '--out',
-            two,
-            '--nproc',
-            '2',
-        ),
-        str(tmp_path),
-    )
+    one, two = tmp_path / 'one', tmp_path / 'two'
+    _make(demo_root, kind, one)
+    _make(demo_root, kind, two, '--nproc', '2')
     names = sorted(os.listdir(one))
     assert names == [f'{i:06d}.png' for i in range(6)] + ['tags.json']
-    assert json.load(open(osp.join(one, 'tags.json'))) == json.load(
-        open(osp.join(two, 'tags.json'))
+    assert json.load(open(one / 'tags.json')) == json.load(
+        open(two / 'tags.json')
     )
-    names.remove('tags.json')
-    for name in names:
-        a, b = _read(osp.join(one, name)), _read(osp.join(two, name))
+    for name in names[:-1]:
+        a, b = _read(one / name), _read(two / name)
         np.testing.assert_array_equal(a, b)
         sem = _read(osp.join(demo_root, 'SegmentationClass', name))
         labelled = a != UNLABELLED
@@ -63,103 +59,58 @@ def test_label_maps_independent_of_nproc(demo_root, tmp_path, kind):
 
 
 def test_boxes_and_tags(demo_root, tmp_path):
-    out = str(tmp_path / 'boxes')
-    run(
-        python_tool(
-            'make_weak_labels.py', demo_root, '--type', 'boxes', '--out', out
-        ),
-        str(tmp_path),
-    )
-    boxes = json.load(open(osp.join(out, 'boxes.json')))
+    _make(demo_root, 'boxes', tmp_path / 'boxes')
+    boxes = json.load(open(tmp_path / 'boxes' / 'boxes.json'))
     sem = _read(osp.join(demo_root, 'SegmentationClass', '000003.png'))
     inst = _read(osp.join(demo_root, 'SegmentationObject', '000003.png'))
     expected, weak = synthesize_boxes(sem, inst)
     assert boxes['000003'] == [list(b) for b in expected]
-    box_tags = json.load(open(osp.join(out, 'tags.json')))['000003']
+    box_tags = json.load(open(tmp_path / 'boxes' / 'tags.json'))['000003']
     assert box_tags == sorted({0} | {b[0] for b in expected})
-    np.testing.assert_array_equal(_read(osp.join(out, '000003.png')), weak)
-
-    out = str(tmp_path / 'tags')
-    run(
-        python_tool(
-            'make_weak_labels.py',
-            demo_root,
-            '--type',
-            'tags',
-            '--out',
-            out,
-            '--num-classes',
-            '7',
-        ),
-        str(tmp_path),
+    np.testing.assert_array_equal(
+        _read(tmp_path / 'boxes' / '000003.png'), weak
     )
-    tags = json.load(open(osp.join(out, 'tags.json')))
+
+    _make(demo_root, 'tags', tmp_path / 'tags', '--num-classes', '7')
+    tags = json.load(open(tmp_path / 'tags' / 'tags.json'))
     assert tags['000003'] == sorted(set(np.unique(sem).tolist()) - {255})
+    assert os.listdir(tmp_path / 'tags') == ['tags.json']
 
 
 def test_clear_errors(demo_root, tmp_path):
-    proc = run(
-        python_tool(
-            'make_weak_labels.py',
-            demo_root,
-            '--type',
-            'points',
-            '--out',
-            str(tmp_path / 'o'),
-            '--split',
-            'missing.txt',
-        ),
-        str(tmp_path),
-        expect_rc=1,
-    )
-    assert 'split file' in proc.stdout and 'missing.txt' in proc.stdout
+    with pytest.raises(SystemExit, match='split file .*missing.txt'):
+        _make(demo_root, 'points', tmp_path / 'o', '--split', 'missing.txt')
     broken = str(tmp_path / 'broken')
     shutil.copytree(demo_root, broken)
     os.remove(osp.join(broken, 'SegmentationClass', '000002.png'))
-    proc = run(
-        python_tool(
-            'make_weak_labels.py',
-            broken,
-            '--type',
-            'points',
-            '--out',
-            str(tmp_path / 'o'),
-        ),
-        str(tmp_path),
-        expect_rc=1,
-    )
-    assert '000002.png does not exist' in proc.stdout
+    with pytest.raises(SystemExit, match='000002.png does not exist'):
+        _make(broken, 'points', tmp_path / 'o')
     Image.fromarray(np.zeros((5, 5), np.uint8)).save(
         osp.join(broken, 'SegmentationObject', '000001.png')
     )
-    proc = run(
-        python_tool(
-            'make_weak_labels.py',
-            broken,
-            '--type',
-            'points',
-            '--out',
-            str(tmp_path / 'o'),
-            '--split',
-            'ImageSets/Segmentation/val.txt',
-        ),
-        str(tmp_path),
-    )
-    assert proc.returncode == 0  # val images are intact
     shutil.copy(
         osp.join(demo_root, 'SegmentationClass', '000002.png'),
         osp.join(broken, 'SegmentationClass', '000002.png'),
     )
+    with pytest.raises(
+        SystemExit, match=r'SegmentationObject/000001.png has shape'
+    ):
+        _make(broken, 'points', tmp_path / 'o')
+
+
+def test_command_line(demo_root, tmp_path):
+    """The script as a user runs it: --help, then a run."""
+    proc = run(python_tool('make_weak_labels.py', '--help'), str(tmp_path))
+    assert '--length-ratio' in proc.stdout and 'Examples:' in proc.stdout
     proc = run(
         python_tool(
             'make_weak_labels.py',
-            broken,
+            demo_root,
             '--type',
             'points',
             '--out',
-            str(tmp_path / 'o'),
+            str(tmp_path / 'cli'),
         ),
         str(tmp_path),
-        expect_rc=1,
     )
-    assert 'SegmentationObject/000001.png has shape (5, 5)' in proc.stdout
+    assert 'points for 6 images written' in proc.stdout

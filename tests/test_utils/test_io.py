@@ -41,3 +41,21 @@ def test_save_json(tmp_path):
     save_json(str(path), {'b': [1, 2], 'a': 1})
     assert json.load(open(path)) == {'a': 1, 'b': [1, 2]}
     assert os.listdir(tmp_path) == ['x.json']
+
+
+def test_atomic_directory(tmp_path):
+    from mmseg_spml.utils.io import atomic_directory
+
+    dest = tmp_path / 'out'
+    with pytest.raises(RuntimeError):
+        with atomic_directory(str(dest), 'done') as tmp:
+            open(os.path.join(tmp, 'half'), 'w').close()
+            raise RuntimeError('interrupted')
+    assert os.listdir(tmp_path) == []  # nothing half-written is left
+    with atomic_directory(str(dest), 'done') as tmp:
+        open(os.path.join(tmp, 'done'), 'w').close()
+    assert os.listdir(dest) == ['done']
+    # A second writer that loses the race keeps the finished copy.
+    with atomic_directory(str(dest), 'done') as tmp:
+        open(os.path.join(tmp, 'other'), 'w').close()
+    assert os.listdir(dest) == ['done'] and os.listdir(tmp_path) == ['out']
