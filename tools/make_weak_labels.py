@@ -27,13 +27,11 @@ import argparse
 import os.path as osp
 import sys
 from functools import partial
-from multiprocessing import Pool
 from typing import Tuple
 
 import numpy as np
 from mmseg.datasets import PascalVOCDataset
 from PIL import Image
-from tqdm import tqdm
 
 from mmseg_spml.datasets.constants import MAX_CLASSES
 from mmseg_spml.datasets.weak_synthesis import (
@@ -41,7 +39,13 @@ from mmseg_spml.datasets.weak_synthesis import (
     image_seed,
     synthesize_weak_labels,
 )
-from mmseg_spml.utils.io import label_palette, save_json, save_label_png
+from mmseg_spml.utils.io import (
+    label_palette,
+    read_split,
+    save_json,
+    save_label_png,
+)
+from mmseg_spml.utils.parallel import map_with_progress
 
 # Colours of the label PNGs: VOC's colour map.
 VOC_PALETTE = PascalVOCDataset.METAINFO['palette']
@@ -161,27 +165,18 @@ def process(
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    split = osp.join(args.data_root, args.split)
-    if not osp.isfile(split):
-        sys.exit(f'error: split file {split} does not exist')
-    with open(split) as f:
-        names = [line.split()[0] for line in f if line.strip()]
+    try:
+        names = read_split(osp.join(args.data_root, args.split))
+    except FileNotFoundError as e:
+        sys.exit(f'error: {e}')
     has_instances = osp.isdir(osp.join(args.data_root, args.inst_dir))
     worker = partial(process, args=args, has_instances=has_instances)
-    tags, boxes = {}, {}
     try:
-        if args.nproc > 1:
-            with Pool(args.nproc) as pool:
-                results = pool.imap(worker, names, chunksize=8)
-                for name, img_tags, img_boxes in tqdm(
-                    results, total=len(names)
-                ):
-                    tags[name], boxes[name] = img_tags, img_boxes
-        else:
-            for name in tqdm(names):
-                _, tags[name], boxes[name] = worker(name)
+        results = map_with_progress(worker, names, args.nproc)
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
+    tags = {name: img_tags for name, img_tags, _ in results}
+    boxes = {name: img_boxes for name, _, img_boxes in results}
     save_json(osp.join(args.out, 'tags.json'), tags)
     if args.type == 'boxes':
         save_json(osp.join(args.out, 'boxes.json'), boxes)

@@ -110,3 +110,15 @@ def atomic_directory(path: str, marker: str) -> Iterator[str]:
     finally:
         if osp.isdir(tmp):
             shutil.rmtree(tmp)
+
+
+def read_split(path: str) -> list:
+    """Image stems of a split file (first word of every non-empty line).
+
+    Raises:
+        FileNotFoundError: If ``path`` does not exist.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'split file {path} does not exist')
+    with open(path) as f:
+        return [line.split()[0] for line in f if line.strip()]

@@ -52,3 +52,19 @@ def run(
 
 def python_tool(name: str, *args: str) -> List[str]:
     return [sys.executable, osp.join(ROOT, 'tools', name), *args]
+
+
+def load_tool(relpath: str):
+    """Import a script under tools/ as a module, to call its ``main(argv)``
+    in-process (registered in sys.modules so multiprocessing can pickle
+    its worker functions)."""
+    import importlib.util
+
+    name = osp.splitext(relpath.replace('/', '_'))[0]
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(ROOT, 'tools', relpath)
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

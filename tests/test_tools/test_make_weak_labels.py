@@ -1,10 +1,8 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-import importlib.util
 import json
 import os
 import os.path as osp
 import shutil
-import sys
 
 import numpy as np
 import pytest
@@ -13,15 +11,9 @@ from PIL import Image
 from mmseg_spml.datasets import DemoSceneConfig, write_demo_scenes
 from mmseg_spml.datasets.constants import UNLABELLED
 from mmseg_spml.datasets.weak_synthesis import synthesize_boxes
-from tests.helpers.tools import ROOT, python_tool, run
+from tests.helpers.tools import load_tool, python_tool, run
 
-_spec = importlib.util.spec_from_file_location(
-    'make_weak_labels', osp.join(ROOT, 'tools', 'make_weak_labels.py')
-)
-make_weak_labels = importlib.util.module_from_spec(_spec)
-# Registered so that multiprocessing can pickle its worker function.
-sys.modules['make_weak_labels'] = make_weak_labels
-_spec.loader.exec_module(make_weak_labels)
+make_weak_labels = load_tool('make_weak_labels.py')
 
 
 @pytest.fixture(scope='module')

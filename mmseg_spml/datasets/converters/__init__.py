@@ -1,0 +1,22 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""Readers of public weak-annotation formats (the CLIs are in
+``tools/dataset_converters/``)."""
+
+from .common import VOC_ALIASES, VOC_CLASSES, voc_class_id
+from .sbd import read_sbd_mat
+from .scribblesup import parse_scribblesup_xml, rasterize_scribbles
+from .voc_boxes import parse_voc_boxes, rasterize_boxes
+from .whats_the_point import parse_clicks, rasterize_clicks
+
+__all__ = [
+    'VOC_ALIASES',
+    'VOC_CLASSES',
+    'parse_clicks',
+    'parse_scribblesup_xml',
+    'parse_voc_boxes',
+    'rasterize_boxes',
+    'rasterize_clicks',
+    'rasterize_scribbles',
+    'read_sbd_mat',
+    'voc_class_id',
+]
