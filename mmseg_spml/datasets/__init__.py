@@ -10,6 +10,7 @@ from .demo_scene_generator import (
     write_demo_scenes,
 )
 from .demo_scenes import DemoScenesDataset, ensure_demo_weak_labels
+from .densepose import DENSEPOSE_PALETTE, DensePosePartsDataset, FlipPartLabels
 from .transforms import *  # noqa: F401,F403  (registers the transforms)
 from .weak_seg_dataset import WeakSegDataset
 from .weak_synthesis import (
@@ -24,6 +25,9 @@ from .weak_synthesis import (
 )
 
 __all__ = [
+    'DENSEPOSE_PALETTE',
+    'DensePosePartsDataset',
+    'FlipPartLabels',
     'DEMO_CLASSES',
     'DEMO_PALETTE',
     'DemoSceneConfig',

@@ -3,12 +3,26 @@
 ``tools/dataset_converters/``)."""
 
 from .common import VOC_ALIASES, VOC_CLASSES, voc_class_id
+from .densepose import (
+    DENSEPOSE_FLIP_MAP,
+    DENSEPOSE_PART_CLASSES,
+    decode_dp_masks,
+    group_annotations,
+    image_part_maps,
+    paste_parts,
+)
 from .sbd import read_sbd_mat
 from .scribblesup import parse_scribblesup_xml, rasterize_scribbles
 from .voc_boxes import parse_voc_boxes, rasterize_boxes
 from .whats_the_point import parse_clicks, rasterize_clicks
 
 __all__ = [
+    'DENSEPOSE_FLIP_MAP',
+    'DENSEPOSE_PART_CLASSES',
+    'decode_dp_masks',
+    'group_annotations',
+    'image_part_maps',
+    'paste_parts',
     'VOC_ALIASES',
     'VOC_CLASSES',
     'parse_clicks',
