@@ -4,22 +4,28 @@ r"""Convert SBD ``.mat`` annotations to label PNGs (VOC layout).
 Writes ``OUT_ROOT/SegmentationClassAug/<image>.png`` from ``cls/*.mat``
 and, with ``--instances``, ``OUT_ROOT/SegmentationObjectAug/<image>.png``
 from ``inst/*.mat`` (the instance maps ``tools/make_weak_labels.py`` uses
-for boxes and per-object points), atomically.
+for boxes and per-object points), atomically. With ``--trainaug``, also
+writes the standard 10,582-image ``ImageSets/Segmentation/trainaug.txt``
+(SBD train + val + VOC train, minus VOC val) and ``aug.txt`` and copies the
+VOC ``train`` masks missing from SBD into the ``*Aug`` folders, so that
+``trainaug`` images all have their maps in one place.
 
 Example:
     python tools/dataset_converters/sbd.py data/benchmark_RELEASE/dataset \
-        data/VOCdevkit/VOC2012 --instances --nproc 8
+        data/VOCdevkit/VOC2012 --instances --trainaug --nproc 8
 """
 
 import argparse
 import glob
+import os
 import os.path as osp
+import shutil
 import sys
 
 from mmseg.datasets import PascalVOCDataset
 
 from mmseg_spml.datasets.converters import read_sbd_mat
-from mmseg_spml.utils.io import label_palette, save_label_png
+from mmseg_spml.utils.io import label_palette, read_split, save_label_png
 from mmseg_spml.utils.parallel import map_with_progress
 
 
@@ -35,6 +41,41 @@ def convert(task: tuple) -> str:
     return name
 
 
+def write_trainaug(sbd_root: str, voc_root: str, instances: bool) -> int:
+    """Write trainaug.txt/aug.txt and complete the *Aug folders with the
+    VOC train masks; return the number of trainaug images."""
+    sets = osp.join(voc_root, 'ImageSets', 'Segmentation')
+    voc_train = read_split(osp.join(sets, 'train.txt'))
+    voc_val = set(read_split(osp.join(sets, 'val.txt')))
+    sbd = set(
+        read_split(osp.join(sbd_root, 'train.txt'))
+        + read_split(osp.join(sbd_root, 'val.txt'))
+    )
+    trainaug = sorted((sbd | set(voc_train)) - voc_val)
+    folders = [('SegmentationClass', 'SegmentationClassAug')]
+    if instances:
+        folders.append(('SegmentationObject', 'SegmentationObjectAug'))
+    for name in sorted(set(voc_train) - sbd):
+        for src, dst in folders:
+            source = osp.join(voc_root, src, name + '.png')
+            if not osp.isfile(source):
+                raise FileNotFoundError(
+                    f'VOC train mask {source} does not exist'
+                )
+            target = osp.join(voc_root, dst, name + '.png')
+            shutil.copyfile(source, target + '.tmp')
+            os.replace(target + '.tmp', target)
+    for list_name, names in (
+        ('trainaug', trainaug),
+        ('aug', sorted(set(trainaug) - set(voc_train))),
+    ):
+        path = osp.join(sets, list_name + '.txt')
+        with open(path + '.tmp', 'w') as f:
+            f.write(''.join(n + '\n' for n in names))
+        os.replace(path + '.tmp', path)
+    return len(trainaug)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -44,6 +85,7 @@ def main(argv=None) -> int:
     parser.add_argument('sbd_root', help='SBD "dataset" folder (cls/, inst/)')
     parser.add_argument('out_root', help='VOC folder to write into')
     parser.add_argument('--instances', action='store_true')
+    parser.add_argument('--trainaug', action='store_true')
     parser.add_argument('--nproc', type=int, default=1)
     args = parser.parse_args(argv)
     jobs = [('cls', 'GTcls', 'SegmentationClassAug')]
@@ -61,6 +103,14 @@ def main(argv=None) -> int:
         except ValueError as e:
             sys.exit(f'error: {e}')
         print(f'{len(names)} {key} maps written to {out}')
+    if args.trainaug:
+        try:
+            count = write_trainaug(
+                args.sbd_root, args.out_root, args.instances
+            )
+        except FileNotFoundError as e:
+            sys.exit(f'error: {e}')
+        print(f'trainaug.txt lists {count} images')
     return 0
 
 
