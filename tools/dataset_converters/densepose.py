@@ -7,8 +7,8 @@ For every image with at least one DensePose person, writes under OUT:
   (background + 14 parts; COCO persons without DensePose data are void),
   the evaluation target;
 * ``SegmentationPartObject/<image>.png``: person instances;
-* ``points/<image>.png`` + ``points/tags.json``: one point per part of each
-  person (and per background region unless ``--no-background-points``) at
+* ``points/<image>.png`` + ``points/tags.json`` (merged across splits):
+  one point per part of each person (and per background region unless ``--no-background-points``) at
   its interior centre, dilated by ``--radius``, as in the paper's appendix;
 * ``ImageSets/<split>.txt``: the image stems.
 
@@ -114,7 +114,14 @@ def main(argv=None) -> int:
         results = map_with_progress(convert, tasks, args.nproc)
     except ValueError as e:
         sys.exit(f'error: {e}')
-    save_json(osp.join(args.out, 'points', 'tags.json'), dict(results))
+    # Several splits share the folder: merge with the tags already there.
+    tags_path = osp.join(args.out, 'points', 'tags.json')
+    tags = {}
+    if osp.isfile(tags_path):
+        with open(tags_path) as f:
+            tags = json.load(f)
+    tags.update(dict(results))
+    save_json(tags_path, tags)
     os.makedirs(osp.join(args.out, 'ImageSets'), exist_ok=True)
     split = osp.join(args.out, 'ImageSets', args.split + '.txt')
     with open(split + '.tmp', 'w') as f:
