@@ -8,8 +8,9 @@ For every image with at least one DensePose person, writes under OUT:
   the evaluation target;
 * ``SegmentationPartObject/<image>.png``: person instances;
 * ``points/<image>.png`` + ``points/tags.json`` (merged across splits):
-  one point per part of each person (and per background region unless ``--no-background-points``) at
-  its interior centre, dilated by ``--radius``, as in the paper's appendix;
+  one point per part of each person (and per background region unless
+  ``--no-background-points``) at its interior centre, dilated by
+  ``--radius``, as in the paper's appendix;
 * ``ImageSets/<split>.txt``: the image stems.
 
 Example:
