@@ -57,10 +57,12 @@ def python_tool(name: str, *args: str) -> List[str]:
 def load_tool(relpath: str):
     """Import a script under tools/ as a module, to call its ``main(argv)``
     in-process (registered in sys.modules so multiprocessing can pickle
-    its worker functions)."""
+    its worker functions). Loaded once per process."""
     import importlib.util
 
     name = osp.splitext(relpath.replace('/', '_'))[0]
+    if name in sys.modules:  # one module object, or pickling breaks
+        return sys.modules[name]
     spec = importlib.util.spec_from_file_location(
         name, osp.join(ROOT, 'tools', relpath)
     )
