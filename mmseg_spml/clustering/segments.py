@@ -1,0 +1,86 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""Segments (cluster ∩ label ∩ superpixel) and their prototypes."""
+
+from typing import NamedTuple, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+class Segments(NamedTuple):
+    """Segments of a batch.
+
+    Attributes:
+        ids (Tensor): long (N, H, W) segment id of every pixel, -1 where
+            invalid; ids are contiguous, ``offset .. offset + num - 1``.
+        labels (Tensor): long (S, ) the (single) label of each segment.
+        images (Tensor): long (S, ) the batch index of each segment.
+        num (int): Number of segments S.
+    """
+
+    ids: Tensor
+    labels: Tensor
+    images: Tensor
+    num: int
+
+
+def make_segments(
+    clusters: Tensor,
+    labels: Tensor,
+    superpixels: Optional[Tensor] = None,
+    offset: int = 0,
+) -> Segments:
+    """Split the batch into segments: pixels of one image sharing cluster,
+    label and (if given) superpixel.
+
+    Args:
+        clusters (Tensor): long (N, H, W) cluster ids, -1 = invalid pixel.
+        labels (Tensor): long (N, H, W) labels (class ids, unlabelled).
+        superpixels (Tensor, optional): long (N, H, W) region ids (>= 0 on
+            valid pixels). Default: None.
+        offset (int): Added to all ids, e.g. the number of segments of lower
+            ranks, so ids are unique across processes. Default: 0.
+
+    Returns:
+        Segments: Ids, per-segment label and image index, and their count.
+    """
+    valid = clusters >= 0
+    n = clusters.shape[0]
+    image = torch.arange(n, device=clusters.device).view(n, 1, 1)
+    image = image.expand_as(clusters)
+    parts = [image, clusters, labels]
+    if superpixels is not None:
+        parts.append(superpixels)
+    # One key per (image, cluster, label, superpixel) of the valid pixels.
+    stacked = torch.stack([p[valid] for p in parts], dim=1)  # (P, 3 or 4)
+    uniq, inverse = torch.unique(stacked, dim=0, return_inverse=True)
+    ids = torch.full_like(clusters, -1)
+    ids[valid] = inverse + offset
+    return Segments(ids, uniq[:, 2].clone(), uniq[:, 0].clone(), len(uniq))
+
+
+def segment_prototypes(
+    embeddings: Tensor, ids: Tensor, num: int, offset: int = 0
+) -> Tensor:
+    """Normalised mean embedding of every segment.
+
+    Args:
+        embeddings (Tensor): (N, D, H, W) pixel embeddings.
+        ids (Tensor): long (N, H, W) segment ids from :func:`make_segments`,
+            -1 for pixels of no segment.
+        num (int): Number of segments.
+        offset (int): The ``offset`` used to make the ids. Default: 0.
+
+    Returns:
+        Tensor: (num, D) unit prototypes; differentiable w.r.t.
+        ``embeddings``.
+    """
+    d = embeddings.shape[1]
+    feats = embeddings.permute(0, 2, 3, 1).reshape(-1, d)
+    flat = ids.reshape(-1)
+    keep = flat >= 0
+    sums = feats.new_zeros(num, d).index_add_(
+        0, flat[keep] - offset, feats[keep]
+    )
+    return F.normalize(sums, dim=1)
