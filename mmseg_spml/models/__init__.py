@@ -1,5 +1,6 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 from .backbones import *  # noqa: F401,F403
 from .data_preprocessor import WeakSegDataPreProcessor
+from .losses import *  # noqa: F401,F403
 
 __all__ = ['WeakSegDataPreProcessor']

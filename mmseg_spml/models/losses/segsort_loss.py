@@ -1,0 +1,163 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""SPML's SegSort loss: k-means segments, prototypes, memory, relations."""
+
+from collections import deque
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from torch import Tensor, nn
+
+from mmseg_spml.clustering import (
+    location_features,
+    make_segments,
+    segment_prototypes,
+    spherical_kmeans,
+)
+from mmseg_spml.datasets.constants import IGNORE_INDEX
+from mmseg_spml.relations import SegmentBatch
+from mmseg_spml.utils.dist import all_gather_cat
+
+
+class SegmentMemory:
+    """Prototypes, labels and image tags of the last ``size`` batches of
+    all ranks, detached (SPML's memory bank; the paper keeps 2).
+
+    Args:
+        size (int): Number of past batches kept; 0 disables the memory.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.batches: deque = deque(maxlen=max(size, 0) or None)
+        self.size = size
+
+    def push(self, protos: Tensor, labels: Tensor, tags: Tensor) -> None:
+        if self.size <= 0:
+            return
+        self.batches.append(
+            tuple(all_gather_cat(t.detach()) for t in (protos, labels, tags))
+        )
+
+    def get(self, like: Tensor, num_classes: int) -> Tuple[Tensor, ...]:
+        """(M, D) prototypes, (M, ) labels and (M, C) tags, possibly
+        empty, on ``like``'s device."""
+        if not self.batches:
+            d = like.shape[1]
+            return (
+                like.new_zeros(0, d),
+                torch.zeros(0, dtype=torch.long, device=like.device),
+                like.new_zeros(0, num_classes),
+            )
+        return tuple(torch.cat(parts) for parts in zip(*self.batches))
+
+
+@MODELS.register_module()
+class SegSortLoss(nn.Module):
+    """Pixel-to-segment contrastive loss over pluggable relations.
+
+    Per image, spherical k-means on ``[embedding; y; x]`` (grid
+    initialisation) splits the valid pixels into clusters; segments are
+    cluster ∩ weak label ∩ superpixel; their normalised mean embeddings are
+    the prototypes, joined by those of the memory bank. Each relation then
+    adds its term (already multiplied by its weight).
+
+    Args:
+        relations (list[dict]): Relation configs, e.g.
+            ``[dict(type='SemanticAnnotation', concentration=6)]``.
+        num_classes (int): Number of classes C; labels >= C are unlabelled.
+        kmeans_grid (tuple[int, int]): Initial grid. Default: (6, 6).
+        kmeans_iters (int): k-means iterations. Default: 10.
+        memory_size (int): Past batches in the memory bank. Default: 2.
+    """
+
+    def __init__(
+        self,
+        relations: Sequence[dict],
+        num_classes: int,
+        kmeans_grid: Tuple[int, int] = (6, 6),
+        kmeans_iters: int = 10,
+        memory_size: int = 2,
+    ) -> None:
+        super().__init__()
+        if not relations:
+            raise ValueError('SegSortLoss needs at least one relation')
+        self.relations = nn.ModuleList(MODELS.build(r) for r in relations)
+        names = [r.name for r in self.relations]
+        if len(set(names)) != len(names):
+            raise ValueError(f'relations repeat a loss name: {names}')
+        self.num_classes = num_classes
+        self.kmeans_grid = tuple(kmeans_grid)
+        self.kmeans_iters = kmeans_iters
+        self.memory = SegmentMemory(memory_size)
+
+    def forward(
+        self,
+        embeddings: Tensor,
+        labels: Tensor,
+        tags: Tensor,
+        superpixels: Optional[Tensor] = None,
+    ) -> Dict[str, Tensor]:
+        """Compute every relation's loss.
+
+        Args:
+            embeddings (Tensor): (N, D, H, W) unit pixel embeddings.
+            labels (Tensor): long (N, H, W) weak labels at the embedding
+                resolution (255 = void, >= C unlabelled).
+            tags (Tensor): (N, C) multi-hot image tags.
+            superpixels (Tensor, optional): long (N, H, W) region ids.
+
+        Returns:
+            dict[str, Tensor]: One loss per relation.
+        """
+        n, _, h, w = embeddings.shape
+        valid = labels != IGNORE_INDEX
+        loc = location_features(h, w, embeddings.device, embeddings.dtype)
+        feats = F.normalize(
+            torch.cat([embeddings, loc.expand(n, -1, -1, -1)], dim=1), dim=1
+        )
+        clusters = spherical_kmeans(
+            feats, valid, self.kmeans_grid, self.kmeans_iters
+        )
+        segs = make_segments(clusters, labels, superpixels)
+        protos = segment_prototypes(embeddings, segs.ids, segs.num)
+        mem_protos, mem_labels, mem_tags = self.memory.get(
+            protos, self.num_classes
+        )
+        flat_valid = valid.reshape(-1)
+
+        def pixels(x: Tensor) -> Tensor:
+            return x.reshape(-1)[flat_valid]
+
+        batch = SegmentBatch(
+            pix_emb=embeddings.permute(0, 2, 3, 1).reshape(
+                -1, embeddings.shape[1]
+            )[flat_valid],
+            pix_feat=feats.permute(0, 2, 3, 1).reshape(-1, feats.shape[1])[
+                flat_valid
+            ],
+            pix_seg=pixels(segs.ids),
+            pix_label=pixels(labels),
+            pix_image=pixels(
+                torch.arange(n, device=labels.device)
+                .view(n, 1, 1)
+                .expand(n, h, w)
+            ),
+            pix_cluster=pixels(clusters),
+            pix_region=None if superpixels is None else pixels(superpixels),
+            protos=protos,
+            seg_labels=segs.labels,
+            seg_images=segs.images,
+            tags=tags.to(protos.dtype),
+            mem_protos=mem_protos.to(protos.dtype),
+            mem_labels=mem_labels,
+            mem_tags=mem_tags.to(protos.dtype),
+            num_classes=self.num_classes,
+        )
+        losses = {rel.name: rel(batch) for rel in self.relations}
+        if self.training:
+            self.memory.push(protos, segs.labels, batch.tags[segs.images])
+        return losses
+
+    def relation_names(self) -> List[str]:
+        return [r.name for r in self.relations]

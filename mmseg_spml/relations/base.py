@@ -1,0 +1,109 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""What every relation sees: the batch's pixels, segments and memory."""
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass
+class SegmentBatch:
+    """Pixels (valid ones only, flattened) and segments of a batch.
+
+    Attributes:
+        pix_emb (Tensor): (P, D) unit embeddings.
+        pix_feat (Tensor): (P, D + 2) unit [embedding; y; x] features.
+        pix_seg (Tensor): long (P, ) segment index in ``protos``.
+        pix_label (Tensor): long (P, ) weak label (class, or unlabelled).
+        pix_image (Tensor): long (P, ) image index.
+        pix_cluster (Tensor): long (P, ) k-means cluster.
+        pix_region (Tensor, optional): long (P, ) superpixel id.
+        protos (Tensor): (S, D) unit prototypes of the batch's segments.
+        seg_labels (Tensor): long (S, ).
+        seg_images (Tensor): long (S, ).
+        tags (Tensor): (N, C) multi-hot image tags of the batch.
+        mem_protos (Tensor): (M, D) detached prototypes of past batches.
+        mem_labels (Tensor): long (M, ).
+        mem_tags (Tensor): (M, C) multi-hot tags of their images.
+        num_classes (int): C.
+    """
+
+    pix_emb: Tensor
+    pix_feat: Tensor
+    pix_seg: Tensor
+    pix_label: Tensor
+    pix_image: Tensor
+    pix_cluster: Tensor
+    pix_region: Optional[Tensor]
+    protos: Tensor
+    seg_labels: Tensor
+    seg_images: Tensor
+    tags: Tensor
+    mem_protos: Tensor
+    mem_labels: Tensor
+    mem_tags: Tensor
+    num_classes: int
+
+
+class BaseRelation(nn.Module):
+    """A relation: which segments are positives/negatives of a pixel.
+
+    Args:
+        concentration (float): kappa of the relation's likelihood.
+        loss_weight (float): lambda, the relation's weight.
+        chunk_size (int): Pixels per chunk of the likelihood.
+            Default: 4096.
+    """
+
+    #: Key of the loss in the loss dict (contains 'loss').
+    name = 'loss_relation'
+
+    def __init__(
+        self, concentration: float, loss_weight: float, chunk_size: int = 4096
+    ) -> None:
+        super().__init__()
+        self.concentration = concentration
+        self.loss_weight = loss_weight
+        self.chunk_size = chunk_size
+
+    def nll(self, *args, **kwargs) -> Tensor:
+        # Imported here: mmseg_spml.models.losses imports this package.
+        from mmseg_spml.models.losses.pixel_segment import pixel_segment_nll
+
+        loss, _ = pixel_segment_nll(
+            *args,
+            concentration=self.concentration,
+            chunk_size=self.chunk_size,
+            **kwargs,
+        )
+        return self.loss_weight * loss
+
+    def forward(self, batch: SegmentBatch) -> Tensor:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return (
+            f'concentration={self.concentration}, '
+            f'loss_weight={self.loss_weight}'
+        )
+
+
+def zero_loss(batch: SegmentBatch) -> Tensor:
+    """A zero connected to the embeddings (for DDP's reducer)."""
+    return 0 * batch.pix_emb.sum() + 0 * batch.protos.sum()
+
+
+def foreground_tags(tags: Tensor) -> Tensor:
+    """Multi-hot tags without the background column: (.., C - 1)."""
+    return tags[..., 1:]
+
+
+def index_of(keep: Tensor) -> Tensor:
+    """Position of each kept element among the kept ones (-1 if dropped)."""
+    return torch.where(
+        keep,
+        torch.cumsum(keep.long(), 0) - 1,
+        torch.full_like(keep, -1, dtype=torch.long),
+    )

@@ -1,0 +1,43 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+import torch
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from .base import BaseRelation, SegmentBatch, index_of, zero_loss
+
+
+@MODELS.register_module()
+class SemanticAnnotation(BaseRelation):
+    """Labelled pixels vs labelled segments of the batch and the memory:
+    same class = positive, other class = negative (SPML's "semantic
+    annotation"). Unlabelled pixels and segments take no part.
+
+    Args:
+        concentration (float): kappa. Default: 6 (paper, table 5).
+        loss_weight (float): lambda. Default: 1.0.
+    """
+
+    name = 'loss_sem_ann'
+
+    def __init__(
+        self, concentration: float = 6.0, loss_weight: float = 1.0, **kwargs
+    ) -> None:
+        super().__init__(concentration, loss_weight, **kwargs)
+
+    def forward(self, batch: SegmentBatch) -> Tensor:
+        c = batch.num_classes
+        pix = batch.pix_label < c
+        seg_keep = batch.seg_labels < c
+        mem_keep = batch.mem_labels < c
+        if not pix.any() or not (seg_keep.any() or mem_keep.any()):
+            return zero_loss(batch)
+        protos = torch.cat(
+            [batch.protos[seg_keep], batch.mem_protos[mem_keep]]
+        )
+        labels = torch.cat(
+            [batch.seg_labels[seg_keep], batch.mem_labels[mem_keep]]
+        )
+        own = index_of(seg_keep)[batch.pix_seg[pix]]
+        return self.nll(
+            batch.pix_emb[pix], protos, own, batch.pix_label[pix], labels
+        )
