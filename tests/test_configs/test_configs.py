@@ -46,14 +46,24 @@ def test_config_builds_and_steps(path, tmp_path, monkeypatch):
     samples = []
     for _ in range(2):
         label = torch.randint(0, cfg.model.decode_head.num_classes, (1, h, w))
-        samples.append(
-            SegDataSample(
-                gt_sem_seg=PixelData(data=label),
-                metainfo=dict(
-                    img_shape=(h, w), pad_shape=(h, w), ori_shape=(h, w)
-                ),
+        sample = SegDataSample(
+            gt_sem_seg=PixelData(data=label),
+            metainfo=dict(
+                img_shape=(h, w),
+                pad_shape=(h, w),
+                ori_shape=(h, w),
+                img_tags=sorted(set(label.unique().tolist())),
+            ),
+        )
+        # Weak-supervision fields; heads that do not use them ignore them.
+        sample.set_data(
+            dict(
+                gt_superpixel=PixelData(
+                    data=torch.arange(h * w).view(1, h, w) // 64
+                )
             )
         )
+        samples.append(sample)
     data = model.data_preprocessor(
         dict(inputs=list(inputs), data_samples=samples), True
     )

@@ -1,0 +1,4 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+from .spml_head import SPMLASPPHead, SPMLHeadMixin, SPMLPSPHead
+
+__all__ = ['SPMLASPPHead', 'SPMLHeadMixin', 'SPMLPSPHead']

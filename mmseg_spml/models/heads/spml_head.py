@@ -1,0 +1,192 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""SPML embedding heads on MMSeg's ASPP (DeepLabV3) and PSP (PSPNet) heads.
+
+The head turns the usual decode features into unit pixel embeddings (64-d
+by default, upsampled to stride 4 as in the reference), trains them with
+:class:`SegSortLoss`, and trains a softmax classifier on the *detached*
+embeddings (its cross-entropy is not scaled by any relation weight) that
+gives the class scores for prediction and pseudo labels.
+"""
+
+from typing import Dict, List, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmseg.models.decode_heads import ASPPHead, PSPHead
+from mmseg.models.losses import accuracy
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, SampleList
+from torch import Tensor, nn
+
+from mmseg_spml.datasets.constants import IGNORE_INDEX
+
+
+class SPMLHeadMixin:
+    """Embedding, classifier and losses shared by the SPML heads.
+
+    Subclasses call :meth:`_init_spml` after their MMSeg parent's
+    ``__init__`` and provide ``_forward_feature``.
+    """
+
+    def _init_spml(
+        self, embed_dim: int, upsample_ratio: int, segsort: ConfigType
+    ) -> None:
+        self.embed_dim = embed_dim
+        self.upsample_ratio = upsample_ratio
+        self.embed_conv = nn.Conv2d(self.channels, embed_dim, 1)
+        self.cls_conv = ConvModule(
+            embed_dim,
+            2 * embed_dim,
+            3,
+            padding=1,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg,
+        )
+        # BaseDecodeHead.cls_seg = dropout + conv_seg: the classifier's end.
+        self.conv_seg = nn.Conv2d(2 * embed_dim, self.out_channels, 1)
+        self.segsort = MODELS.build(
+            dict(segsort, num_classes=self.num_classes)
+        )
+
+    def embed(self, inputs: List[Tensor]) -> Tensor:
+        """Unit pixel embeddings (N, D, H', W') at the head's stride
+        divided by ``upsample_ratio``."""
+        emb = self.embed_conv(self._forward_feature(inputs))
+        if self.upsample_ratio > 1:
+            emb = F.interpolate(
+                emb,
+                scale_factor=self.upsample_ratio,
+                mode='bilinear',
+                align_corners=self.align_corners,
+            )
+        return F.normalize(emb, dim=1)
+
+    def classify(self, embeddings: Tensor) -> Tensor:
+        """Class logits (N, C, H', W') from detached embeddings."""
+        return self.cls_seg(self.cls_conv(embeddings.detach()))
+
+    def forward(self, inputs: List[Tensor]) -> Tensor:
+        """Class logits, for prediction."""
+        return self.classify(self.embed(inputs))
+
+    def _targets(
+        self, samples: SampleList, size: Tuple[int, int]
+    ) -> Tuple[Tensor, ...]:
+        """Weak labels (N, H, W) at full and embedding resolution,
+        superpixels at embedding resolution (or None) and multi-hot tags
+        (N, C)."""
+        labels = torch.stack([s.gt_sem_seg.data for s in samples]).long()
+        small = (
+            F.interpolate(labels.float(), size=size, mode='nearest')
+            .long()
+            .squeeze(1)
+        )
+        superpixels = None
+        if all('gt_superpixel' in s for s in samples):
+            sp = torch.stack([s.gt_superpixel.data for s in samples])
+            superpixels = (
+                F.interpolate(sp.float(), size=size, mode='nearest')
+                .long()
+                .squeeze(1)
+            )
+        tags = labels.new_zeros(
+            len(samples), self.num_classes, dtype=torch.float32
+        )
+        for i, sample in enumerate(samples):
+            img_tags = sample.metainfo.get('img_tags')
+            if img_tags is None:
+                raise KeyError(
+                    'SPML needs image tags in the data samples: use '
+                    'LoadWeakAnnotations and PackWeakSegInputs in the '
+                    'training pipeline'
+                )
+            tags[i, list(img_tags)] = 1
+        return labels.squeeze(1), small, superpixels, tags
+
+    def loss(
+        self,
+        inputs: List[Tensor],
+        batch_data_samples: SampleList,
+        train_cfg: ConfigType,
+    ) -> Dict[str, Tensor]:
+        """SegSort losses on the embeddings plus the classifier's CE."""
+        emb = self.embed(inputs)
+        labels, small, superpixels, tags = self._targets(
+            batch_data_samples, emb.shape[2:]
+        )
+        losses = self.segsort(emb, small, tags.to(emb.dtype), superpixels)
+        logits = F.interpolate(
+            self.classify(emb),
+            size=labels.shape[1:],
+            mode='bilinear',
+            align_corners=self.align_corners,
+        )
+        # Unlabelled pixels (>= C) are ignored by the classifier.
+        target = labels.masked_fill(labels >= self.num_classes, IGNORE_INDEX)
+        for loss_decode in (
+            self.loss_decode
+            if isinstance(self.loss_decode, nn.ModuleList)
+            else [self.loss_decode]
+        ):
+            losses[loss_decode.loss_name] = losses.get(
+                loss_decode.loss_name, 0
+            ) + loss_decode(logits, target, ignore_index=IGNORE_INDEX)
+        losses['acc_seg'] = accuracy(logits, target, ignore_index=IGNORE_INDEX)
+        return losses
+
+
+@MODELS.register_module()
+class SPMLASPPHead(SPMLHeadMixin, ASPPHead):
+    """SPML embedding head on DeepLabV3's ASPP.
+
+    Example:
+        >>> decode_head = dict(
+        ...     type='SPMLASPPHead', in_channels=2048, in_index=3,
+        ...     channels=512, dilations=(1, 12, 24, 36), num_classes=21,
+        ...     embed_dim=64, dropout_ratio=0.65,
+        ...     segsort=dict(type='SegSortLoss', relations=[
+        ...         dict(type='SemanticAnnotation', concentration=6)]))
+
+    Args:
+        embed_dim (int): Embedding dimension. Default: 64.
+        upsample_ratio (int): Upsampling of the embeddings (2: stride 8 to
+            4, as the reference). Default: 2.
+        segsort (dict): :class:`SegSortLoss` config (``num_classes`` is
+            filled in from the head).
+        **kwargs: :class:`ASPPHead` / ``BaseDecodeHead`` arguments;
+            ``loss_decode`` is the classifier's loss.
+    """
+
+    def __init__(
+        self,
+        segsort: ConfigType,
+        embed_dim: int = 64,
+        upsample_ratio: int = 2,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._init_spml(embed_dim, upsample_ratio, segsort)
+
+
+@MODELS.register_module()
+class SPMLPSPHead(SPMLHeadMixin, PSPHead):
+    """SPML embedding head on PSPNet's pyramid pooling (DensePose setting:
+    ``embed_dim=32``).
+
+    Args:
+        embed_dim (int): Embedding dimension. Default: 32.
+        upsample_ratio (int): Upsampling of the embeddings. Default: 2.
+        segsort (dict): :class:`SegSortLoss` config.
+        **kwargs: :class:`PSPHead` / ``BaseDecodeHead`` arguments.
+    """
+
+    def __init__(
+        self,
+        segsort: ConfigType,
+        embed_dim: int = 32,
+        upsample_ratio: int = 2,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._init_spml(embed_dim, upsample_ratio, segsort)
