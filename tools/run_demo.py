@@ -28,6 +28,10 @@ EXPERIMENTS = [
         'full masks (DeepLabV3-EffLite0)',
         'configs/baselines/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-128x128.py',
     ),
+    (
+        'scribbles (SPML, classifier)',
+        'configs/spml/spml_efflite0-d16_1xb8-1k_demo-scenes-scribbles-128x128.py',
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ pixels as void."""
 
 from typing import Dict
 
+from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import SampleList
@@ -17,10 +18,11 @@ def unlabelled_as_void(samples: SampleList, num_classes: int) -> SampleList:
     (plain cross-entropy heads know only one ignore value)."""
     out = []
     for sample in samples:
+        data = sample.gt_sem_seg.data
         copy = sample.clone()
-        data = copy.gt_sem_seg.data
-        copy.gt_sem_seg.data = data.masked_fill(
-            data >= num_classes, IGNORE_INDEX
+        # A new PixelData: clone() shares the nested fields.
+        copy.gt_sem_seg = PixelData(
+            data=data.masked_fill(data >= num_classes, IGNORE_INDEX)
         )
         out.append(copy)
     return out
