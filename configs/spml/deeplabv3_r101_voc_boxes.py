@@ -1,0 +1,33 @@
+# SPML, VOC 2012 train_aug with boxes, DeepLabV3-R101, 4 GPUs x 4 images.
+# kappa (annotation/co-occurrence/similarity) = 6/8/16 and weights
+# 0.3/0.3/0.1: paper table 5 and the reference's train_spml_boxes script.
+_base_ = [
+    '../_base_/models/spml_deeplabv3_r101-d8.py',
+    '../_base_/datasets/pascal_voc12_aug_boxes.py',
+    'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/schedule_spml_30k.py',
+]
+custom_imports = dict(imports=['mmseg_spml'], allow_failed_imports=False)
+crop_size = (512, 512)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    decode_head=dict(
+        segsort=dict(
+            relations=[
+                dict(
+                    type='SemanticAnnotation', concentration=6, loss_weight=0.3
+                ),
+                dict(
+                    type='SemanticCooccurrence',
+                    concentration=8,
+                    loss_weight=0.3,
+                ),
+                dict(
+                    type='LowLevelSimilarity',
+                    concentration=16,
+                    loss_weight=0.1,
+                ),
+            ]
+        )
+    ),
+)

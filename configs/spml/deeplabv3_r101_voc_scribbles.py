@@ -1,0 +1,33 @@
+# SPML, VOC 2012 train_aug with scribbles, DeepLabV3-R101, 4 GPUs x 4 images.
+# kappa (annotation/co-occurrence/similarity) = 6/12/16 and weights
+# 1.0/0.5/0.1: paper table 5 and the reference's train_spml_scribbles script.
+_base_ = [
+    '../_base_/models/spml_deeplabv3_r101-d8.py',
+    '../_base_/datasets/pascal_voc12_aug_scribbles.py',
+    'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/schedule_spml_30k.py',
+]
+custom_imports = dict(imports=['mmseg_spml'], allow_failed_imports=False)
+crop_size = (512, 512)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    decode_head=dict(
+        segsort=dict(
+            relations=[
+                dict(
+                    type='SemanticAnnotation', concentration=6, loss_weight=1.0
+                ),
+                dict(
+                    type='SemanticCooccurrence',
+                    concentration=12,
+                    loss_weight=0.5,
+                ),
+                dict(
+                    type='LowLevelSimilarity',
+                    concentration=16,
+                    loss_weight=0.1,
+                ),
+            ]
+        )
+    ),
+)
