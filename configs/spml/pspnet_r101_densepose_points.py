@@ -30,8 +30,12 @@ model = dict(
         dropout_ratio=0.65,
         norm_cfg=norm_cfg,
         align_corners=False,
+        # Mean over the labelled pixels only (sparse labels).
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            loss_weight=1.0,
+            avg_non_ignore=True,
         ),
         segsort=dict(
             type='SegSortLoss',
@@ -53,7 +57,9 @@ model = dict(
             ],
         ),
     ),
-    auxiliary_head=dict(num_classes=15),
+    # The reference has no auxiliary head: the backbone learns from the
+    # embedding losses only.
+    auxiliary_head=None,
 )
 max_iters = 45000
 param_scheduler = [

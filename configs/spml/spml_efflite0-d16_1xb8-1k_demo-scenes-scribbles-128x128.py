@@ -19,8 +19,12 @@ model = dict(
         dropout_ratio=0.1,
         norm_cfg=norm_cfg,
         align_corners=False,
+        # Mean over the labelled pixels only (sparse labels).
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            loss_weight=1.0,
+            avg_non_ignore=True,
         ),
         segsort=dict(
             type='SegSortLoss',
@@ -49,6 +53,8 @@ model = dict(
             ],
         ),
     ),
+    # As in SPML, the backbone learns from the embedding losses only.
+    auxiliary_head=None,
 )
 crop_size = (128, 128)
 train_pipeline = [
