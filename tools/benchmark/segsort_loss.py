@@ -29,7 +29,12 @@ from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 def make_inputs(args, seed: int):
     g = torch.Generator().manual_seed(seed)
     n, s = args.batch, args.size
-    emb = F.normalize(torch.randn(n, args.dim, s, s, generator=g), dim=1)
+    # Spatially smooth embeddings, as a trained network gives (white noise
+    # would split every superpixel into many clusters).
+    coarse = torch.randn(n, args.dim, s // 16, s // 16, generator=g)
+    emb = F.normalize(
+        F.interpolate(coarse, size=(s, s), mode='bilinear'), dim=1
+    )
     # Scribble-like labels: a few labelled horizontal strokes per image.
     labels = torch.full((n, s, s), UNLABELLED, dtype=torch.long)
     rows = torch.randint(0, s, (n, 6), generator=g)
