@@ -5,28 +5,15 @@ from typing import Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmseg.datasets import PascalVOCDataset
 from mmseg.registry import DATASETS, TRANSFORMS
 
 from .converters.densepose import DENSEPOSE_FLIP_MAP, DENSEPOSE_PART_CLASSES
 from .weak_seg_dataset import WeakSegDataset
 
-#: Colours of the 15 part classes.
+#: Colours of the 15 part classes: VOC's colour map.
 DENSEPOSE_PALETTE = [
-    [0, 0, 0],
-    [128, 0, 0],
-    [0, 128, 0],
-    [128, 128, 0],
-    [0, 0, 128],
-    [128, 0, 128],
-    [0, 128, 128],
-    [128, 128, 128],
-    [64, 0, 0],
-    [192, 0, 0],
-    [64, 128, 0],
-    [192, 128, 0],
-    [64, 0, 128],
-    [192, 0, 128],
-    [64, 128, 128],
+    list(c) for c in PascalVOCDataset.METAINFO['palette'][:15]
 ]
 
 
