@@ -30,25 +30,21 @@ from functools import partial
 from typing import Tuple
 
 import numpy as np
-from mmseg.datasets import PascalVOCDataset
 from PIL import Image
 
 from mmseg_spml.datasets.constants import MAX_CLASSES
+from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE
 from mmseg_spml.datasets.weak_synthesis import (
     WEAK_TYPES,
     image_seed,
     synthesize_weak_labels,
 )
 from mmseg_spml.utils.io import (
-    label_palette,
     read_split,
     save_json,
     save_label_png,
 )
 from mmseg_spml.utils.parallel import map_with_progress
-
-# Colours of the label PNGs: VOC's colour map.
-VOC_PALETTE = PascalVOCDataset.METAINFO['palette']
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -158,7 +154,7 @@ def process(
         save_label_png(
             osp.join(args.out, name + '.png'),
             weak.label,
-            label_palette(VOC_PALETTE),
+            VOC_LABEL_PALETTE,
         )
     return name, weak.tags, [list(box) for box in weak.boxes]
 

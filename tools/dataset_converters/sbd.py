@@ -22,10 +22,8 @@ import os.path as osp
 import shutil
 import sys
 
-from mmseg.datasets import PascalVOCDataset
-
-from mmseg_spml.datasets.converters import read_sbd_mat
-from mmseg_spml.utils.io import label_palette, read_split, save_label_png
+from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE, read_sbd_mat
+from mmseg_spml.utils.io import read_split, save_label_png
 from mmseg_spml.utils.parallel import map_with_progress
 
 
@@ -36,7 +34,7 @@ def convert(task: tuple) -> str:
     save_label_png(
         osp.join(out, name + '.png'),
         read_sbd_mat(mat_path, key),
-        label_palette(PascalVOCDataset.METAINFO['palette']),
+        VOC_LABEL_PALETTE,
     )
     return name
 

@@ -15,15 +15,14 @@ import glob
 import os.path as osp
 import sys
 
-from mmseg.datasets import PascalVOCDataset
-
 from mmseg_spml.datasets.converters import (
     VOC_CLASSES,
+    VOC_LABEL_PALETTE,
     parse_scribblesup_xml,
     rasterize_scribbles,
 )
 from mmseg_spml.datasets.weak_synthesis import image_tags
-from mmseg_spml.utils.io import label_palette, save_json, save_label_png
+from mmseg_spml.utils.io import save_json, save_label_png
 from mmseg_spml.utils.parallel import map_with_progress
 
 
@@ -37,7 +36,7 @@ def convert(task: tuple) -> tuple:
     save_label_png(
         osp.join(out, name + '.png'),
         label,
-        label_palette(PascalVOCDataset.METAINFO['palette']),
+        VOC_LABEL_PALETTE,
     )
     return name, image_tags(label, len(VOC_CLASSES))
 

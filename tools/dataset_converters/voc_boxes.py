@@ -17,11 +17,12 @@ import argparse
 import os.path as osp
 import sys
 
-from mmseg.datasets import PascalVOCDataset
-
-from mmseg_spml.datasets.converters import parse_voc_boxes, rasterize_boxes
+from mmseg_spml.datasets.converters import (
+    VOC_LABEL_PALETTE,
+    parse_voc_boxes,
+    rasterize_boxes,
+)
 from mmseg_spml.utils.io import (
-    label_palette,
     read_split,
     save_json,
     save_label_png,
@@ -45,7 +46,7 @@ def convert(task: tuple) -> tuple:
     save_label_png(
         osp.join(out, name + '.png'),
         label,
-        label_palette(PascalVOCDataset.METAINFO['palette']),
+        VOC_LABEL_PALETTE,
     )
     return name, [list(b) for b in boxes], tags
 

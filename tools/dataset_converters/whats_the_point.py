@@ -19,17 +19,16 @@ import json
 import os.path as osp
 import sys
 
-from mmseg.datasets import PascalVOCDataset
 from PIL import Image
 
 from mmseg_spml.datasets.converters import (
     VOC_CLASSES,
+    VOC_LABEL_PALETTE,
     parse_clicks,
     rasterize_clicks,
 )
 from mmseg_spml.datasets.weak_synthesis import image_tags
 from mmseg_spml.utils.io import (
-    label_palette,
     read_split,
     save_json,
     save_label_png,
@@ -51,7 +50,7 @@ def convert(task: tuple) -> tuple:
     save_label_png(
         osp.join(out, name + '.png'),
         label,
-        label_palette(PascalVOCDataset.METAINFO['palette']),
+        VOC_LABEL_PALETTE,
     )
     return name, image_tags(label, len(VOC_CLASSES)), dropped, entry is None
 

@@ -2,7 +2,7 @@
 """Readers of public weak-annotation formats (the CLIs are in
 ``tools/dataset_converters/``)."""
 
-from .common import VOC_ALIASES, VOC_CLASSES, voc_class_id
+from .common import VOC_ALIASES, VOC_CLASSES, VOC_LABEL_PALETTE, voc_class_id
 from .densepose import (
     DENSEPOSE_FLIP_MAP,
     DENSEPOSE_PART_CLASSES,
@@ -24,6 +24,7 @@ __all__ = [
     'image_part_maps',
     'paste_parts',
     'VOC_ALIASES',
+    'VOC_LABEL_PALETTE',
     'VOC_CLASSES',
     'parse_clicks',
     'parse_scribblesup_xml',

@@ -5,8 +5,12 @@ from typing import Dict, Tuple
 
 from mmseg.datasets import PascalVOCDataset
 
+from mmseg_spml.utils.io import label_palette
+
 #: The 21 Pascal VOC classes, background first (ids 0..20).
 VOC_CLASSES: Tuple[str, ...] = tuple(PascalVOCDataset.METAINFO['classes'])
+#: PNG palette of label maps in VOC colours (254 white, 255 cream).
+VOC_LABEL_PALETTE = label_palette(PascalVOCDataset.METAINFO['palette'])
 #: Short names used by some annotation sets (e.g. ScribbleSup's XML).
 VOC_ALIASES: Dict[str, str] = {
     'plane': 'aeroplane',

@@ -2,7 +2,7 @@
 """SPML's SegSort loss: k-means segments, prototypes, memory, relations."""
 
 from collections import deque
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -158,6 +158,3 @@ class SegSortLoss(nn.Module):
         if self.training:
             self.memory.push(protos, segs.labels, batch.tags[segs.images])
         return losses
-
-    def relation_names(self) -> List[str]:
-        return [r.name for r in self.relations]
