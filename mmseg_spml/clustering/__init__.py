@@ -2,7 +2,12 @@
 """Pure tensor functions: k-means, segments and prototypes."""
 
 from .kmeans import grid_cluster_labels, location_features, spherical_kmeans
-from .segments import Segments, make_segments, segment_prototypes
+from .segments import (
+    Segments,
+    make_segments,
+    segment_prototypes,
+    unique_rows,
+)
 
 __all__ = [
     'Segments',
@@ -11,4 +16,5 @@ __all__ = [
     'make_segments',
     'segment_prototypes',
     'spherical_kmeans',
+    'unique_rows',
 ]

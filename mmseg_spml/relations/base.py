@@ -64,6 +64,14 @@ class BaseRelation(nn.Module):
         self, concentration: float, loss_weight: float, chunk_size: int = 4096
     ) -> None:
         super().__init__()
+        # Imported here: mmseg_spml.models.losses imports this package.
+        from mmseg_spml.models.losses.pixel_segment import MAX_CONCENTRATION
+
+        if not 0 < concentration <= MAX_CONCENTRATION:
+            raise ValueError(
+                f'{type(self).__name__}: concentration must be in '
+                f'(0, {MAX_CONCENTRATION}], got {concentration}'
+            )
         self.concentration = concentration
         self.loss_weight = loss_weight
         self.chunk_size = chunk_size

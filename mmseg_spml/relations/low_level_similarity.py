@@ -4,6 +4,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from mmseg_spml.clustering import unique_rows
+
 from .base import BaseRelation, SegmentBatch, zero_loss
 
 
@@ -38,7 +40,7 @@ class LowLevelSimilarity(BaseRelation):
         keys = torch.stack(
             [batch.pix_image, batch.pix_region, batch.pix_cluster], dim=1
         )
-        uniq, own = torch.unique(keys, dim=0, return_inverse=True)
+        uniq, own = unique_rows(keys)
         d = batch.pix_feat.shape[1]
         sums = batch.pix_feat.new_zeros(len(uniq), d).index_add_(
             0, own, batch.pix_feat

@@ -1,8 +1,13 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
+import pytest
 import torch
 import torch.nn.functional as F
 
-from mmseg_spml.clustering import make_segments, segment_prototypes
+from mmseg_spml.clustering import (
+    make_segments,
+    segment_prototypes,
+    unique_rows,
+)
 
 
 def _batch():
@@ -57,3 +62,17 @@ def test_all_invalid_batch_has_no_segments():
     assert seg.num == 0 and (seg.ids == -1).all()
     protos = segment_prototypes(torch.randn(2, 5, 3, 3), seg.ids, seg.num)
     assert protos.shape == (0, 5)
+
+
+@pytest.mark.parametrize('high', [5, 2**61])
+def test_unique_rows_matches_torch_unique_dim0(high):
+    # 2**61 per column overflows the int64 key: the dim=0 fallback.
+    g = torch.Generator().manual_seed(0)
+    rows = torch.randint(0, 4, (200, 3), generator=g)
+    rows[:, 1] *= high
+    uniq, inverse = unique_rows(rows)
+    ref_uniq, ref_inverse = torch.unique(rows, dim=0, return_inverse=True)
+    assert torch.equal(uniq, ref_uniq)
+    assert torch.equal(inverse, ref_inverse)
+    empty_uniq, empty_inverse = unique_rows(rows[:0])
+    assert empty_uniq.shape == (0, 3) and empty_inverse.shape == (0,)

@@ -4,7 +4,9 @@ backward, at a given scale; prints a markdown row.
 
 The default is the paper's VOC setting: batch 16, 64-d embeddings of
 128x128 (512 crops at stride 4), 6x6 k-means grid, memory of 2 batches,
-scribble-like weak labels and 8x8-pixel superpixels.
+all four relations with table 5's concentrations, scribble-like weak labels
+and 16x16-pixel superpixels, which give about 250 segments per image (about
+12k prototypes with the memory, as the reference at this setting).
 
 Example:
     python tools/benchmark/segsort_loss.py --repeats 3
@@ -46,7 +48,8 @@ def make_inputs(args, seed: int):
     tags.scatter_(1, classes, 1.0)
     tags[:, 0] = 1
     yy, xx = torch.meshgrid(torch.arange(s), torch.arange(s), indexing='ij')
-    sp = ((yy // 8) * (s // 8) + xx // 8).expand(n, s, s).contiguous()
+    b = args.superpixel_size
+    sp = ((yy // b) * (s // b + 1) + xx // b).expand(n, s, s).contiguous()
     to = dict(device=args.device)
     return (
         emb.to(**to).requires_grad_(),
@@ -74,6 +77,12 @@ def main(argv=None) -> int:
     parser.add_argument('--grid', type=int, default=6)
     parser.add_argument('--classes', type=int, default=21)
     parser.add_argument('--memory', type=int, default=2)
+    parser.add_argument(
+        '--superpixel-size',
+        type=int,
+        default=16,
+        help='side of the square superpixels in embedding pixels',
+    )
     parser.add_argument('--chunk', type=int, default=4096)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--device', default='cpu')

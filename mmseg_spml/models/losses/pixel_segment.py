@@ -7,93 +7,189 @@ prototypes ``mu_j``, with ``a_ij = exp(kappa * e_i . mu_j)``::
     P_i = sum_{j in Pos(i), j != s(i)} a_ij     (other positive segments)
     num_i = P_i if Pos(i) has a segment besides s(i), else a_{i, s(i)}
     N_i = sum_{j in Neg(i)} a_ij
-    L_i = -log(num_i / (num_i + N_i)) = softplus(log N_i - log num_i)
+    L_i = -log(num_i / (num_i + N_i)) = log1p(N_i / num_i)
 
 The loss is the mean of ``L_i`` over the pixels that have a numerator.
-Everything is computed in log space (log-sum-exp with the maximum
-subtracted, so nothing overflows in fp16/bf16), in float32, over chunks of
-pixels; with ``checkpoint=True`` each chunk is recomputed in the backward
-pass, so at most one chunk of the pixels x prototypes matrix is alive.
+Pixels are processed in chunks by a custom autograd function: each row of
+``a`` is scaled by ``exp(-max_j kappa e_i . mu_j)`` (the log-sum-exp trick,
+so nothing overflows in any dtype), sums are taken in float32, and the
+backward pass recomputes the chunk's similarities from the inputs, so at
+most one chunk of the pixels x prototypes matrix is ever alive. The
+gradient of ``L_i`` w.r.t. the logit ``kappa e_i . mu_j`` is
+``a_ij / (num_i + N_i)`` for negatives and
+``-a_ij N_i / ((num_i + N_i) num_i)`` for the numerator's segments.
 """
 
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
-from torch.utils.checkpoint import checkpoint as recompute
+from torch.autograd.function import once_differentiable
 
-NEG_INF = float('-inf')
-
-
-def _relation_masks(
-    pix_labels: Tensor,
-    proto_labels: Tensor,
-    multi_hot: bool,
-    pix_groups: Optional[Tensor],
-    proto_groups: Optional[Tensor],
-) -> Tuple[Tensor, Tensor]:
-    """Positive and negative masks (chunk, S) of a chunk of pixels."""
-    if multi_hot:
-        overlap = pix_labels.float() @ proto_labels.float().t()
-        pos, neg = overlap > 0, overlap == 0
-    else:
-        pos = pix_labels[:, None] == proto_labels[None, :]
-        neg = ~pos
-    if pix_groups is not None:
-        same = pix_groups[:, None] == proto_groups[None, :]
-        pos, neg = pos & same, neg & same
-    return pos, neg
+#: Largest concentration: cosines span [-1, 1], so after subtracting the
+#: row maximum, exponents reach -2 kappa, and float32's exp underflows
+#: below about -87.
+MAX_CONCENTRATION = 40.0
 
 
-def _masked_logsumexp(logits: Tensor, mask: Tensor) -> Tensor:
-    """Row-wise log-sum-exp over ``mask``; ``-inf`` for empty rows.
-
-    Unlike ``torch.logsumexp`` on ``-inf``-filled rows, empty rows give
-    zero (not NaN) gradients.
-    """
-    peak = logits.detach().masked_fill(~mask, NEG_INF).amax(1, keepdim=True)
-    peak = torch.where(torch.isfinite(peak), peak, torch.zeros_like(peak))
-    sums = torch.exp((logits - peak).masked_fill(~mask, NEG_INF)).sum(1)
-    nonempty = sums > 0
-    safe = torch.where(nonempty, sums, torch.ones_like(sums))
-    return torch.where(
-        nonempty,
-        torch.log(safe) + peak.squeeze(1),
-        torch.full_like(sums, NEG_INF),
-    )
-
-
-def _chunk_nll(
-    emb: Tensor,
-    protos: Tensor,
+def _masks(
     own: Tensor,
     pix_labels: Tensor,
     proto_labels: Tensor,
     pix_groups: Optional[Tensor],
     proto_groups: Optional[Tensor],
-    concentration: float,
-    multi_hot: bool,
-) -> Tensor:
-    """Per-pixel NLL of a chunk; NaN-free, ``-inf`` marks no numerator."""
-    logits = concentration * (emb.float() @ protos.float().t())  # (C, S)
-    pos, neg = _relation_masks(
-        pix_labels, proto_labels, multi_hot, pix_groups, proto_groups
-    )
-    cols = torch.arange(protos.shape[0], device=emb.device)
-    is_own = cols[None, :] == own[:, None]
-    other_pos = pos & ~is_own
-    has_other = other_pos.any(1)
-    # The own segment is the numerator only when no other positive exists.
-    num_mask = torch.where(has_other[:, None], other_pos, is_own)
-    lse_num = _masked_logsumexp(logits, num_mask)
-    lse_neg = _masked_logsumexp(logits, neg)
-    has_num = has_other | (own >= 0)
-    # softplus(neg - num) = -log(num / (num + neg)); 0 without negatives.
-    diff = torch.where(
-        has_num, lse_neg - lse_num, torch.full_like(lse_neg, NEG_INF)
-    )
-    nll = torch.nn.functional.softplus(diff)
-    return torch.where(has_num, nll, torch.full_like(nll, NEG_INF))
+) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Masks of a chunk of pixels.
+
+    Returns:
+        tuple[Tensor, ...]: bool (chunk, S) positives other than the own
+        segment and negatives, bool (chunk, ) "has another positive", and
+        long (chunk, ) own segment, -1 where it does not count.
+    """
+    if pix_labels.dim() == 2:
+        overlap = pix_labels.float() @ proto_labels.float().t()
+        pos = overlap > 0
+    else:
+        pos = pix_labels[:, None] == proto_labels[None, :]
+    neg = ~pos
+    if pix_groups is not None:
+        same = pix_groups[:, None] == proto_groups[None, :]
+        pos &= same
+        neg &= same
+        own_group = proto_groups[own.clamp(min=0)] == pix_groups
+        own = torch.where(own_group, own, torch.full_like(own, -1))
+    has_own = own >= 0
+    rows = torch.nonzero(has_own).squeeze(1)
+    pos[rows, own[rows]] = False
+    return pos, neg, pos.any(1), own
+
+
+def _row_sums(
+    a: Tensor, other_pos: Tensor, neg: Tensor, has_other: Tensor, own: Tensor
+) -> Tuple[Tensor, Tensor]:
+    """num (chunk, ) and N (chunk, ) of the scaled exponentials ``a``."""
+    zero = a.new_zeros(())
+    own_a = a.gather(1, own.clamp(min=0)[:, None]).squeeze(1)
+    own_a = torch.where(own >= 0, own_a, zero)
+    num = torch.where(has_other, torch.where(other_pos, a, zero).sum(1), own_a)
+    return num, torch.where(neg, a, zero).sum(1)
+
+
+class _ChunkNLL(torch.autograd.Function):
+    """Per-pixel NLL of a chunk (0 where a pixel has no numerator) and
+    whether it has one; recomputes the similarities in backward."""
+
+    @staticmethod
+    def forward(
+        ctx,
+        emb,
+        protos,
+        own,
+        pix_labels,
+        proto_labels,
+        pix_groups,
+        proto_groups,
+        concentration,
+    ):
+        logits = emb.float() @ protos.float().t()
+        logits.mul_(concentration)
+        peak = logits.amax(1, keepdim=True)
+        a = logits.sub_(peak).exp_()
+        other_pos, neg, has_other, own = _masks(
+            own,
+            pix_labels,
+            proto_labels,
+            pix_groups,
+            proto_groups,
+        )
+        num, negs = _row_sums(a, other_pos, neg, has_other, own)
+        has_num = num > 0
+        safe_num = torch.where(has_num, num, torch.ones_like(num))
+        nll = torch.where(has_num, torch.log1p(negs / safe_num), 0.0)
+        ctx.save_for_backward(
+            emb,
+            protos,
+            own,
+            pix_labels,
+            proto_labels,
+            pix_groups,
+            proto_groups,
+            peak,
+            safe_num,
+            negs,
+            has_num,
+        )
+        ctx.concentration = concentration
+        ctx.mark_non_differentiable(has_num)
+        return nll, has_num
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_nll, _):
+        (
+            emb,
+            protos,
+            own,
+            pix_labels,
+            proto_labels,
+            pix_groups,
+            proto_groups,
+            peak,
+            num,
+            negs,
+            has_num,
+        ) = ctx.saved_tensors
+        kappa = ctx.concentration
+        emb32, protos32 = emb.float(), protos.float()
+        a = (emb32 @ protos32.t()).mul_(kappa).sub_(peak).exp_()
+        other_pos, neg, has_other, own = _masks(
+            own,
+            pix_labels,
+            proto_labels,
+            pix_groups,
+            proto_groups,
+        )
+        g = torch.where(has_num, grad_nll.float(), 0.0) * kappa
+        total = num + negs
+        neg_coef = g / total
+        num_coef = -g * negs / (total * num)
+        zero = a.new_zeros(())
+        coef = torch.where(neg, neg_coef[:, None], zero)
+        coef = torch.where(
+            other_pos & has_other[:, None], num_coef[:, None], coef
+        )
+        own_only = torch.nonzero(~has_other & (own >= 0)).squeeze(1)
+        # The own segment may be a negative too (no shared class).
+        coef[own_only, own[own_only]] += num_coef[own_only]
+        grad_logits = a.mul_(coef)
+        grad_emb = grad_protos = None
+        if ctx.needs_input_grad[0]:
+            grad_emb = (grad_logits @ protos32).to(emb.dtype)
+        if ctx.needs_input_grad[1]:
+            grad_protos = (grad_logits.t() @ emb32).to(protos.dtype)
+        return grad_emb, grad_protos, None, None, None, None, None, None
+
+
+def _sort_by_group(
+    groups: Tensor, *tensors: Optional[Tensor]
+) -> Tuple[Tensor, ...]:
+    """Stable sort of ``groups`` and the rows of ``tensors`` by group;
+    also returns the permutation."""
+    groups, order = torch.sort(groups, stable=True)
+    return (groups, order) + tuple(t[order] for t in tensors)
+
+
+def _group_columns(
+    pix_groups: Tensor, proto_groups: Tensor, starts: range, chunk_size: int
+) -> List[Tuple[int, int]]:
+    """Column range of the prototypes of each chunk's groups (both sorted
+    by group), so a chunk never looks at other groups' prototypes."""
+    first = pix_groups[list(starts)]
+    last_idx = [min(s + chunk_size, len(pix_groups)) - 1 for s in starts]
+    last = pix_groups[last_idx]
+    lo = torch.searchsorted(proto_groups, first, right=False)
+    hi = torch.searchsorted(proto_groups, last, right=True)
+    return list(zip(lo.tolist(), hi.tolist()))
 
 
 def pixel_segment_nll(
@@ -106,14 +202,16 @@ def pixel_segment_nll(
     pixel_groups: Optional[Tensor] = None,
     proto_groups: Optional[Tensor] = None,
     chunk_size: int = 4096,
-    checkpoint: bool = True,
 ) -> Tuple[Tensor, Tensor]:
     """Mean pixel-to-segment negative log-likelihood.
 
     Segment ``j`` is a positive of pixel ``i`` if their labels are equal
     (or, with multi-hot labels, share a class) and a negative otherwise;
     with groups, only segments of the pixel's group count at all (e.g.
-    the segments of its own image).
+    the segments of its own image), its own segment included. Groups are
+    computed block by block: pixels and prototypes are sorted by group and
+    each chunk of pixels is compared with its groups' prototypes only, so
+    the cost is that of the groups' blocks, not of all pairs.
 
     Args:
         embeddings (Tensor): (P, D) unit pixel embeddings.
@@ -127,48 +225,61 @@ def pixel_segment_nll(
             Default: None.
         proto_groups (Tensor, optional): long (S, ) group of each
             prototype. Default: None.
-        chunk_size (int): Pixels per chunk. Default: 4096.
-        checkpoint (bool): Recompute each chunk in the backward pass (only
-            used when gradients are needed). Default: True.
+        chunk_size (int): Pixels per chunk; memory grows with
+            ``chunk_size x S``. Default: 4096.
 
     Returns:
         tuple[Tensor, Tensor]: The mean loss (a scalar, 0 when no pixel
         contributes, still connected to the graph) and the number of
         contributing pixels.
     """
-    multi_hot = pixel_labels.dim() == 2
     if (pixel_groups is None) != (proto_groups is None):
         raise ValueError('pixel_groups and proto_groups go together')
-    total = embeddings.new_zeros((), dtype=torch.float32)
+    if not 0 < concentration <= MAX_CONCENTRATION:
+        raise ValueError(
+            f'concentration must be in (0, {MAX_CONCENTRATION}], got '
+            f'{concentration}'
+        )
+    # Connected to the inputs even when nothing contributes (DDP needs it).
+    total = 0 * embeddings.sum().float() + 0 * prototypes.sum().float()
     count = torch.zeros((), dtype=torch.long, device=embeddings.device)
-    use_checkpoint = (
-        checkpoint
-        and torch.is_grad_enabled()
-        and (embeddings.requires_grad or prototypes.requires_grad)
-    )
-    num_protos = prototypes.shape[0]
-    for start in range(
-        0, embeddings.shape[0] if num_protos else 0, chunk_size
-    ):
+    num_pixels, num_protos = embeddings.shape[0], prototypes.shape[0]
+    starts = range(0, num_pixels if num_protos else 0, chunk_size)
+    if pixel_groups is not None:
+        pixel_groups, _, embeddings, own, pixel_labels = _sort_by_group(
+            pixel_groups, embeddings, own, pixel_labels
+        )
+        proto_groups, order, prototypes, proto_labels = _sort_by_group(
+            proto_groups, prototypes, proto_labels
+        )
+        rank = torch.empty_like(order)
+        rank[order] = torch.arange(num_protos, device=order.device)
+        own = torch.where(own >= 0, rank[own.clamp(min=0)], own)
+        columns = _group_columns(
+            pixel_groups, proto_groups, starts, chunk_size
+        )
+    else:
+        columns = [(0, num_protos)] * len(starts)
+    for start, (lo, hi) in zip(starts, columns):
         end = start + chunk_size
+        if hi <= lo:
+            continue
+        chunk_own = own[start:end]
         args = (
             embeddings[start:end],
-            prototypes,
-            own[start:end],
+            prototypes[lo:hi],
+            torch.where(
+                (chunk_own >= lo) & (chunk_own < hi),
+                chunk_own - lo,
+                torch.full_like(chunk_own, -1),
+            ),
             pixel_labels[start:end],
-            proto_labels,
+            proto_labels[lo:hi],
             None if pixel_groups is None else pixel_groups[start:end],
-            proto_groups,
+            None if proto_groups is None else proto_groups[lo:hi],
             concentration,
-            multi_hot,
         )
-        if use_checkpoint:
-            nll = recompute(_chunk_nll, *args, use_reentrant=False)
-        else:
-            nll = _chunk_nll(*args)
-        valid = torch.isfinite(nll)
-        total = total + torch.where(valid, nll, torch.zeros_like(nll)).sum()
-        count = count + valid.sum()
-    # Connected to the inputs even when nothing contributes (DDP needs it).
-    total = total + 0 * embeddings.sum() + 0 * prototypes.sum()
+        nll, has_num = _ChunkNLL.apply(*args)
+        total = total + nll.sum()
+        count = count + has_num.sum()
     return total / count.clamp(min=1), count

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg_spml.models.losses import pixel_segment_nll
+from mmseg_spml.models.losses.pixel_segment import MAX_CONCENTRATION
 
 
 def naive_nll(
@@ -34,7 +35,9 @@ def naive_nll(
         others = [j for j in pos if j != own[i]]
         if others:
             num = a[others].sum()
-        elif own[i] >= 0:
+        elif own[i] >= 0 and (
+            pix_groups is None or pix_groups[i] == proto_groups[own[i]]
+        ):
             num = a[own[i]]
         else:
             continue
@@ -89,7 +92,8 @@ def test_hand_computed_multi_hot_and_groups():
 
 
 @pytest.mark.parametrize(
-    'multi_hot, groups', [(False, False), (True, False), (False, True)]
+    'multi_hot, groups',
+    [(False, False), (True, False), (False, True), (True, True)],
 )
 def test_matches_naive_with_gradients_for_any_chunking(multi_hot, groups):
     g = torch.Generator().manual_seed(0)
@@ -109,7 +113,7 @@ def test_matches_naive_with_gradients_for_any_chunking(multi_hot, groups):
     ref_p = protos.double().requires_grad_()
     ref = naive_nll(ref_e, ref_p, own, pix, pro, kappa, pg, qg)
     ref.backward()
-    for chunk, ckpt in ((5, True), (1000, False), (1, True)):
+    for chunk in (5, 1000, 1):
         e = emb.clone().requires_grad_()
         p = protos.clone().requires_grad_()
         loss, _ = pixel_segment_nll(
@@ -122,7 +126,6 @@ def test_matches_naive_with_gradients_for_any_chunking(multi_hot, groups):
             pg,
             qg,
             chunk_size=chunk,
-            checkpoint=ckpt,
         )
         loss.backward()
         assert loss.item() == pytest.approx(ref.item(), rel=1e-5)
@@ -161,18 +164,33 @@ def test_nothing_contributes_gives_zero_not_nan():
     assert loss.item() == 0.0 and count.item() == 0
 
 
-def test_large_concentration_and_half_inputs_stay_finite():
+def test_largest_concentration_and_half_inputs_stay_finite():
     emb = F.normalize(torch.randn(64, 16), dim=1)
     protos = F.normalize(torch.randn(32, 16), dim=1)
     own = torch.arange(64) % 32
     labels = torch.arange(64) % 3
     proto_labels = torch.arange(32) % 3
-    ref, _ = pixel_segment_nll(emb, protos, own, labels, proto_labels, 50.0)
+    ref, _ = pixel_segment_nll(
+        emb, protos, own, labels, proto_labels, MAX_CONCENTRATION
+    )
     for dtype in (torch.float16, torch.bfloat16):
         e = emb.to(dtype).requires_grad_()
         loss, _ = pixel_segment_nll(
-            e, protos.to(dtype), own, labels, proto_labels, 50.0
+            e, protos.to(dtype), own, labels, proto_labels, MAX_CONCENTRATION
         )
         loss.backward()
         assert torch.isfinite(loss) and torch.isfinite(e.grad).all()
         assert loss.item() == pytest.approx(ref.item(), rel=0.05)
+
+
+def test_concentration_out_of_range_is_an_error():
+    emb = F.normalize(torch.randn(4, 3), dim=1)
+    with pytest.raises(ValueError, match='concentration must be in'):
+        pixel_segment_nll(
+            emb,
+            emb,
+            torch.arange(4),
+            torch.zeros(4).long(),
+            torch.zeros(4).long(),
+            MAX_CONCENTRATION + 1,
+        )

@@ -105,3 +105,5 @@ def test_configuration_errors():
         _loss(relations=[])
     with pytest.raises(ValueError, match='repeat a loss name'):
         _loss(relations=[RELATIONS[0], RELATIONS[0]])
+    with pytest.raises(ValueError, match='SemanticAnnotation: concentration'):
+        _loss(relations=[dict(type='SemanticAnnotation', concentration=0)])
