@@ -17,6 +17,7 @@ Example:
 """
 
 import argparse
+import os.path as osp
 import resource
 import statistics
 import sys
@@ -35,11 +36,16 @@ from mmseg.structures import SegDataSample
 import mmseg_spml  # noqa: F401
 from mmseg_spml.datasets.constants import UNLABELLED
 
-SPML_CONFIG = (
-    'configs/spml/spml_efflite0-d16_1xb8-1k_demo-scenes-scribbles-128x128.py'
+CONFIGS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'configs')
+SPML_CONFIG = osp.join(
+    CONFIGS,
+    'spml',
+    'spml_efflite0-d16_1xb8-1k_demo-scenes-scribbles-128x128.py',
 )
-BASELINE_CONFIG = (
-    'configs/baselines/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-128x128.py'
+BASELINE_CONFIG = osp.join(
+    CONFIGS,
+    'baselines',
+    'deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-128x128.py',
 )
 
 
