@@ -11,14 +11,14 @@ Example:
 """
 
 import argparse
-import glob
-import json
 import os
 import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List
+from typing import List
+
+from mmseg_spml.utils.runs import last_val_metrics
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -49,27 +49,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='passed to tools/train.py for every experiment',
     )
     return parser.parse_args(argv)
-
-
-def last_val_metrics(work_dir: str) -> Dict[str, float]:
-    """Metrics of the last validation of the newest run in ``work_dir``.
-
-    Raises:
-        RuntimeError: If no run in ``work_dir`` logged a validation mIoU.
-    """
-    files = sorted(
-        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
-    )
-    for scalars in reversed(files):
-        with open(scalars) as f:
-            records = [json.loads(line) for line in f if line.strip()]
-        val = [r for r in records if 'mIoU' in r]
-        if val:
-            return val[-1]
-    raise RuntimeError(
-        f'no validation mIoU found under {work_dir}/*/'
-        'vis_data/scalars.json: did training finish?'
-    )
 
 
 def format_table(rows: List[dict]) -> str:

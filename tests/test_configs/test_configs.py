@@ -35,17 +35,19 @@ def test_config_builds_and_steps(path, tmp_path, monkeypatch):
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
     dataset_cfg = cfg.train_dataloader.dataset
+    # Segmentors have a decode head; the CAM classifier has num_classes.
+    model_classes = cfg.model.get('decode_head', cfg.model).num_classes
     if dataset_cfg.type == 'DemoScenesDataset':
         # Generate a tiny copy instead of the full demo data.
         dataset_cfg.generator = dict(num_train=2, num_val=1, size=32)
         num_classes = len(DATASETS.build(dataset_cfg).metainfo['classes'])
-        assert cfg.model.decode_head.num_classes == num_classes
+        assert model_classes == num_classes
     model.train()
     h = w = 64
     inputs = torch.rand(2, 3, h, w) * 255
     samples = []
     for _ in range(2):
-        label = torch.randint(0, cfg.model.decode_head.num_classes, (1, h, w))
+        label = torch.randint(0, model_classes, (1, h, w))
         sample = SegDataSample(
             gt_sem_seg=PixelData(data=label),
             metainfo=dict(

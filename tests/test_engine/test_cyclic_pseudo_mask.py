@@ -135,3 +135,19 @@ def test_configuration_errors(tmp_path):
     hook = CyclicPseudoMaskHook(at_iters=[1], dataloader=dict())
     with pytest.raises(ValueError, match='give label_dir'):
         hook.before_train(runner)
+
+
+def test_tags_file_overrides_sample_tags(tmp_path):
+    labels = tmp_path / 'labels'
+    for name in 'ab':
+        save_label_png(str(labels / f'{name}.png'), np.zeros((2, 3), np.uint8))
+    tags = tmp_path / 'tags.json'
+    tags.write_text('{"a": [0, 2], "b": [0]}')
+    runner = _runner(tmp_path, labels)
+    hook = CyclicPseudoMaskHook(
+        at_iters=[1], dataloader=dict(), tags_file=str(tags)
+    )
+    hook.before_train(runner)
+    hook.after_train_iter(runner, 0)
+    assert (_read(labels / 'a.png') == 2).all()
+    assert (_read(labels / 'b.png') == 0).all()  # background only

@@ -2,6 +2,7 @@
 """PMM's cyclic pseudo-mask as a hook: regenerate the training labels from
 the model during training, without shell-script orchestration."""
 
+import json
 import os
 import os.path as osp
 import shutil
@@ -49,9 +50,13 @@ class CyclicPseudoMaskHook(Hook):
         label_dir (str, optional): Folder of the label PNGs the training set
             reads (``<name>.png``). Default: the training set's
             ``data_prefix['weak_path']``.
-        restrict_to_tags (bool): Only the classes of the image's
-            ``img_tags`` (and background) can be predicted, as PMM
-            restricts pseudo masks to the image labels. Default: True.
+        restrict_to_tags (bool): Only the classes of the image's tags (and
+            background) can be predicted, as PMM restricts pseudo masks to
+            the image labels. Tags come from ``tags_file`` if given, else
+            from the samples' ``img_tags``. Default: True.
+        tags_file (str, optional): JSON file ``{name: [class ids]}`` (as
+            the weak-label tools write), for dataloaders whose dataset
+            does not provide ``img_tags``. Default: None.
         restart (bool): Re-initialise the model and the optimizer state
             after rewriting the labels. Default: False.
     """
@@ -65,6 +70,7 @@ class CyclicPseudoMaskHook(Hook):
         label_dir: Optional[str] = None,
         restrict_to_tags: bool = True,
         restart: bool = False,
+        tags_file: Optional[str] = None,
     ) -> None:
         if not at_iters or any(int(i) <= 0 for i in at_iters):
             raise ValueError(
@@ -75,6 +81,10 @@ class CyclicPseudoMaskHook(Hook):
         self.label_dir = label_dir
         self.restrict_to_tags = restrict_to_tags
         self.restart = restart
+        self.tags = None
+        if tags_file is not None:
+            with open(tags_file) as f:
+                self.tags = json.load(f)
 
     def before_train(self, runner) -> None:
         if self.label_dir is None:
@@ -150,15 +160,20 @@ class CyclicPseudoMaskHook(Hook):
 
     def _write(self, sample, palette: list) -> None:
         scores = sample.seg_logits.data  # (C, H, W)
-        if self.restrict_to_tags and 'img_tags' in sample.metainfo:
+        name = osp.splitext(osp.basename(sample.img_path))[0]
+        tags = sample.metainfo.get('img_tags')
+        if self.tags is not None:
+            if name not in self.tags:
+                raise KeyError(f'the tags file has no tags for image {name}')
+            tags = self.tags[name]
+        if self.restrict_to_tags and tags is not None:
             allowed = torch.zeros(
                 scores.shape[0], dtype=torch.bool, device=scores.device
             )
             allowed[0] = True
-            allowed[list(sample.metainfo['img_tags'])] = True
+            allowed[list(tags)] = True
             scores = scores.masked_fill(~allowed[:, None, None], -torch.inf)
         label = scores.argmax(0).cpu().numpy().astype(np.uint8)
-        name = osp.splitext(osp.basename(sample.img_path))[0]
         save_label_png(osp.join(self.label_dir, name + '.png'), label, palette)
 
     @staticmethod

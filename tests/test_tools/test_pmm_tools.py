@@ -1,0 +1,125 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""make_cams.py and make_pseudo_masks.py end to end on tiny data."""
+
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS, MODELS
+from PIL import Image
+
+from mmseg_spml.datasets.constants import UNLABELLED
+from tests.helpers.tools import ROOT, load_tool
+
+TINY_CAM = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_cam.py')
+
+
+def _write_cams(folder, name, cams, keys):
+    os.makedirs(folder, exist_ok=True)
+    np.savez_compressed(
+        osp.join(folder, name + '.npz'),
+        cams=np.asarray(cams, np.float16),
+        keys=np.asarray(keys, np.int64),
+    )
+
+
+def _png(path):
+    return np.array(Image.open(path))
+
+
+def test_make_pseudo_masks_methods_and_tags(tmp_path):
+    cams = tmp_path / 'cams'
+    # Class 3 fills the right half strongly, weakly the left-middle pixel.
+    _write_cams(cams, 'img', [[[0.0, 0.1, 0.9, 1.0]]], [3])
+    _write_cams(cams, 'empty', np.zeros((0, 1, 4)), [])
+    tool = load_tool('make_pseudo_masks.py')
+    out = tmp_path / 'threshold'
+    assert tool.main([str(cams), '--out', str(out)]) == 0
+    # background (1 - cam)^6: 1, 0.53, 1e-6, 0 -> labels 0 0 3 3.
+    assert _png(out / 'img.png').tolist() == [[0, 0, 3, 3]]
+    assert _png(out / 'empty.png').tolist() == [[0, 0, 0, 0]]
+    tags = json.loads((out / 'tags.json').read_text())
+    assert tags == {'img': [0, 3], 'empty': [0]}
+    # Threshold 1: only the scores of 1 (background 1 at pixel 0, class 3
+    # at pixel 3) stay; the rest is unlabelled, or background with
+    # --unlabelled-as background.
+    out = tmp_path / 'high'
+    tool.main([str(cams), '--out', str(out), '--threshold', '1.0'])
+    assert _png(out / 'img.png').tolist() == [[0, UNLABELLED, UNLABELLED, 3]]
+    out = tmp_path / 'bg'
+    tool.main(
+        [str(cams), '--out', str(out), '--threshold', '1.0',
+         '--unlabelled-as', 'background']
+    )  # fmt: skip
+    assert _png(out / 'img.png').tolist() == [[0, 0, 0, 3]]
+    for method in ('cvs', 'ppmg', 'cvs+ppmg'):
+        out = tmp_path / method.replace('+', '_')
+        assert (
+            tool.main([str(cams), '--out', str(out), '--method', method]) == 0
+        )
+        label = _png(out / 'img.png')
+        assert label[0, 3] == 3 and label[0, 0] == 0
+
+
+def test_make_pseudo_masks_boxes_and_errors(tmp_path, capsys):
+    cams = tmp_path / 'cams'
+    _write_cams(cams, 'img', [[[0.2, 0.4, 0.6, 1.0]]], [2])
+    boxes = tmp_path / 'boxes'
+    boxes.mkdir()
+    Image.fromarray(np.array([[0, 2, 2, 2]], np.uint8)).save(boxes / 'img.png')
+    tool = load_tool('make_pseudo_masks.py')
+    out = tmp_path / 'out'
+    args = [str(cams), '--out', str(out), '--boxes', str(boxes)]
+    assert tool.main(args + ['--threshold', '0.5']) == 0
+    # Min-max inside the box: 0, 0.5, 1 -> background outside, the box
+    # pixels with score >= 0.5 are class 2, the low one unlabelled.
+    label = _png(out / 'img.png')
+    assert label[0, 0] == 0 and label[0, 3] == 2
+    with pytest.raises(SystemExit, match='threshold only'):
+        tool.main(args + ['--method', 'ppmg'])
+    with pytest.raises(SystemExit, match='no CAM files'):
+        tool.main([str(tmp_path / 'boxes'), '--out', str(out)])
+    Image.fromarray(np.zeros((2, 2), np.uint8)).save(boxes / 'img.png')
+    with pytest.raises(SystemExit, match='has shape'):
+        tool.main(args)
+
+
+def test_make_cams_writes_normalised_cams_of_the_tags_and_resumes(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
+    cfg = Config.fromfile(TINY_CAM)
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    with torch.no_grad():
+        model.classifier.weight.uniform_(0.1, 1.0)  # positive CAMs
+    ckpt = tmp_path / 'cam.pth'
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    tool = load_tool('make_cams.py')
+    out = tmp_path / 'cams'
+    args = [TINY_CAM, str(ckpt), '--out', str(out), '--scales', '1', '2']
+    assert tool.main(args) == 0
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    assert len(os.listdir(out)) == len(dataset) == 6
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        name = osp.splitext(osp.basename(info['img_path']))[0]
+        with np.load(out / f'{name}.npz') as data:
+            keys = [t for t in info['img_tags'] if t > 0]
+            assert data['keys'].tolist() == keys
+            assert data['cams'].dtype == np.float16
+            assert data['cams'].shape == (len(keys), 32, 32)
+            if keys:
+                peaks = data['cams'].reshape(len(keys), -1).max(1)
+                np.testing.assert_allclose(peaks, 1.0, atol=1e-3)
+    capsys.readouterr()
+    assert tool.main(args) == 0
+    assert '6 of 6 CAM files exist; writing 0' in capsys.readouterr().out
+    bad = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_demo.py')
+    assert tool.main([bad, str(ckpt), '--out', str(out)]) == 1
+    assert 'not a CAMClassifier' in capsys.readouterr().out

@@ -1,0 +1,184 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+r"""Write class activation maps (CAMs) of a trained CAMClassifier.
+
+For every image of the config's training set (or ``--split``), the CAMs are
+averaged over ``--scales`` and horizontal flips at the image's own size,
+restricted to the image's foreground tags and divided by each class's
+maximum, and written to ``OUT/<name>.npz`` (compressed) with
+
+* ``cams``: float16 (K, H, W) in [0, 1], one map per foreground tag;
+* ``keys``: int64 (K, ) their class ids.
+
+Files are written atomically and existing ones are skipped, so an
+interrupted run resumes where it stopped. Turn the CAMs into pseudo labels
+with ``tools/make_pseudo_masks.py``.
+
+Examples:
+    python tools/make_cams.py \
+        configs/pmm/cam_efflite0-d16_1xb8-500_demo-scenes-tags-128x128.py \
+        work_dirs/cam/iter_500.pth --out work_dirs/cam/cams
+    python tools/make_cams.py CONFIG CKPT --out cams --scales 0.5 1 1.5 2
+"""
+
+import argparse
+import os
+import os.path as osp
+import sys
+import tempfile
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+from mmengine.utils import ProgressBar
+from mmseg.registry import DATASETS, MODELS
+from torch import Tensor
+
+import mmseg_spml  # noqa: F401
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]),
+    )
+    parser.add_argument('config', help='config of the CAMClassifier')
+    parser.add_argument('checkpoint', help='its trained weights')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--scales',
+        type=float,
+        nargs='+',
+        default=[0.75, 1.0, 1.25],
+        help='image scales whose CAMs are averaged',
+    )
+    parser.add_argument(
+        '--no-flip', action='store_true', help='no horizontal flips'
+    )
+    parser.add_argument(
+        '--split',
+        help='split file (one name per line) instead of the ann_file of '
+        "the config's training set",
+    )
+    parser.add_argument('--device', default='cpu')
+    return parser.parse_args(argv)
+
+
+@torch.no_grad()
+def multi_scale_cams(
+    model: torch.nn.Module, image: Tensor, scales: Sequence[float], flip: bool
+) -> Tensor:
+    """CAMs averaged over scales (and flips), at the image's size.
+
+    Args:
+        model (CAMClassifier): The model, in eval mode.
+        image (Tensor): (1, 3, H, W) normalised image.
+        scales (Sequence[float]): Scale factors.
+        flip (bool): Also average the horizontally flipped image.
+
+    Returns:
+        Tensor: (C - 1, H, W) non-negative CAMs (not normalised).
+    """
+    size = image.shape[2:]
+    total = 0
+    for scale in scales:
+        x = F.interpolate(
+            image, scale_factor=scale, mode='bilinear', align_corners=False
+        )
+        views = [x, x.flip(3)] if flip else [x]
+        cams = model.cams(torch.cat(views))
+        cams = F.interpolate(
+            cams, size=size, mode='bilinear', align_corners=False
+        )
+        if flip:
+            cams = torch.stack([cams[0], cams[1].flip(2)])
+        total = total + cams.sum(0)
+    return total / (len(scales) * (2 if flip else 1))
+
+
+def save_cams(path: str, cams: np.ndarray, keys: np.ndarray) -> None:
+    """Write ``cams`` (float16) and ``keys`` to ``path`` atomically."""
+    fd, tmp = tempfile.mkstemp(
+        dir=osp.dirname(path), prefix='.' + osp.basename(path)
+    )
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            np.savez_compressed(
+                f, cams=cams.astype(np.float16), keys=keys.astype(np.int64)
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    if cfg.model.get('type') != 'CAMClassifier':
+        print(
+            f'error: {args.config} builds a {cfg.model.get("type")}, '
+            'not a CAMClassifier'
+        )
+        return 1
+    dataset_cfg = cfg.train_dataloader.dataset.copy()
+    dataset_cfg.pipeline = cfg.get(
+        'cam_pipeline',
+        [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')],
+    )
+    if args.split:
+        dataset_cfg.ann_file = osp.abspath(args.split)
+    dataset = DATASETS.build(dataset_cfg)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    model.to(args.device).eval()
+    os.makedirs(args.out, exist_ok=True)
+    todo = []
+    for idx in range(len(dataset)):
+        info = dataset.get_data_info(idx)
+        name = osp.splitext(osp.basename(info['img_path']))[0]
+        out = osp.join(args.out, name + '.npz')
+        if not osp.exists(out):
+            todo.append((idx, out))
+    print(
+        f'{len(dataset) - len(todo)} of {len(dataset)} CAM files exist; '
+        f'writing {len(todo)} to {args.out}'
+    )
+    bar = ProgressBar(len(todo)) if todo else None
+    for idx, out in todo:
+        data = dataset[idx]
+        tags = data['data_samples'].metainfo.get('img_tags')
+        if tags is None:
+            print(
+                f'error: {data["data_samples"].img_path} has no image tags: '
+                'give the training set a tags_file (or weak labels)'
+            )
+            return 1
+        batch = model.data_preprocessor(
+            dict(inputs=[data['inputs']], data_samples=[data['data_samples']]),
+            False,
+        )
+        image = batch['inputs'].to(args.device)
+        h, w = data['inputs'].shape[1:]
+        cams = multi_scale_cams(model, image, args.scales, not args.no_flip)
+        keys = np.array(sorted(t for t in tags if t > 0), dtype=np.int64)
+        cams = cams[keys - 1, :h, :w]
+        # Each class divided by its maximum (all-zero maps stay zero).
+        peak = cams.flatten(1).amax(1)[:, None, None]
+        cams = torch.where(peak > 0, cams / peak.clamp(min=1e-30), 0.0)
+        cams = cams.cpu().numpy()
+        save_cams(out, cams, keys)
+        bar.update()
+    if bar is not None:
+        print()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
