@@ -35,8 +35,7 @@ model = dict(
 )
 tags = dict(type='tags')
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadWeakAnnotations'),
+    dict(type='LoadImageFromFile'),  # tags come from the tags file
     dict(
         type='RandomResize',
         scale=(128, 128),

@@ -42,8 +42,7 @@ model = dict(
     bg_power=6,  # SPML appendix A.2
 )
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadWeakAnnotations'),
+    dict(type='LoadImageFromFile'),  # tags come from the tags file
     dict(
         type='RandomResize',
         scale=(768, 448),
@@ -60,10 +59,18 @@ cam_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='PackWeakSegInputs'),
 ]
+# Images and tags/tags.json only (no weak label maps needed).
 train_dataloader = dict(
     batch_size=8,
     num_workers=4,
-    dataset=dict(pipeline=train_pipeline),
+    dataset=dict(
+        data_prefix=dict(
+            _delete_=True,
+            img_path='JPEGImages',
+            seg_map_path='SegmentationClassAug',
+        ),
+        pipeline=train_pipeline,
+    ),
 )
 # The CAM seeds on VOC val (tags from the masks of val) with the full masks.
 val_dataloader = dict(
