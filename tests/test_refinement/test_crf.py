@@ -1,0 +1,147 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmseg_spml.refinement import crf_available, dense_crf
+
+RED, BLUE = (200.0, 30.0, 30.0), (30.0, 30.0, 200.0)
+
+
+def two_halves(h, w):
+    """RGB (3, h, w) float64: red left half, blue right half."""
+    image = torch.empty(3, h, w, dtype=torch.float64)
+    image[:, :, : w // 2] = torch.tensor(RED, dtype=torch.float64)[
+        :, None, None
+    ]
+    image[:, :, w // 2 :] = torch.tensor(BLUE, dtype=torch.float64)[
+        :, None, None
+    ]
+    return image
+
+
+def noisy_probs(c, h, w, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    p = torch.rand(c, h, w, generator=gen, dtype=torch.float64) + 0.05
+    return p / p.sum(0, keepdim=True)
+
+
+def naive_crf(image, probs, num_iters, gs, gw, bs, bsrgb, bw):
+    """O(N^2) double loop of the same mean-field update, float64."""
+    c, h, w = probs.shape
+    pix = [(y, x) for y in range(h) for x in range(w)]
+    rgb = image.numpy()
+    logp = np.log(np.clip(probs.numpy(), 1e-5, 1))
+    q = np.exp(logp) / np.exp(logp).sum(0, keepdims=True)
+    for _ in range(num_iters):
+        new = np.zeros_like(q)
+        for yi, xi in pix:
+            msg = [0.0] * c
+            for yj, xj in pix:
+                if (yi, xi) == (yj, xj):
+                    continue
+                dp = (yi - yj) ** 2 + (xi - xj) ** 2
+                dc = sum(
+                    (rgb[k, yi, xi] - rgb[k, yj, xj]) ** 2 for k in range(3)
+                )
+                kern = gw * math.exp(-dp / (2 * gs**2)) + bw * math.exp(
+                    -dp / (2 * bs**2) - dc / (2 * bsrgb**2)
+                )
+                for ci in range(c):
+                    msg[ci] += kern * q[ci, yj, xj]
+            total = sum(msg)
+            logits = [logp[ci, yi, xi] - (total - msg[ci]) for ci in range(c)]
+            top = max(logits)
+            ex = [math.exp(v - top) for v in logits]
+            for ci in range(c):
+                new[ci, yi, xi] = ex[ci] / sum(ex)
+        q = new
+    return q
+
+
+@pytest.mark.parametrize(
+    'params',
+    [
+        (1.0, 3.0, 67.0, 3.0, 4.0),  # reference settings
+        (1.5, 0.7, 2.0, 150.0, 0.9),  # colour differences matter
+    ],
+)
+def test_dense_crf_matches_naive(params):
+    image = two_halves(4, 4)
+    image[:, 1, 1] += 40  # not perfectly uniform
+    probs = noisy_probs(3, 4, 4)
+    out = dense_crf(image, probs, 2, *params)
+    expected = naive_crf(image, probs, 2, *params)
+    assert out.dtype == torch.float64
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-9, atol=1e-12)
+    # The CRF changed something (the check can fail).
+    assert not np.allclose(expected, probs.numpy(), atol=1e-3)
+
+
+def test_dense_crf_iterations_are_distributions():
+    image = two_halves(4, 6)
+    probs = noisy_probs(3, 4, 6, seed=1)
+    for num_iters in range(1, 4):
+        out = dense_crf(image, probs, num_iters)
+        assert out.shape == (3, 4, 6)
+        assert torch.allclose(out.sum(0), torch.ones(4, 6).double())
+        assert (out >= 0).all()
+    # Unnormalised scores (e.g. after a random walk) give distributions.
+    out = dense_crf(image.to(torch.uint8), 0.3 * probs.float(), 2)
+    assert out.dtype == torch.float32
+    assert torch.allclose(out.sum(0), torch.ones(4, 6))
+
+
+def test_dense_crf_zero_weights_returns_input():
+    probs = noisy_probs(3, 4, 4, seed=2)
+    out = dense_crf(
+        two_halves(4, 4), probs, gaussian_weight=0.0, bilateral_weight=0.0
+    )
+    assert torch.allclose(out, probs, rtol=1e-12)
+
+
+def test_dense_crf_flips_wrong_pixel_in_uniform_region():
+    h, w = 6, 6
+    image = two_halves(h, w)
+    probs = torch.empty(2, h, w, dtype=torch.float64)
+    probs[0, :, : w // 2], probs[0, :, w // 2 :] = 0.8, 0.2
+    probs[0, 2, 1] = 0.3  # wrong label inside the red half
+    probs[1] = 1 - probs[0]
+    assert probs.argmax(0)[2, 1] == 1
+    expected = torch.zeros(h, w, dtype=torch.long)
+    expected[:, w // 2 :] = 1
+    for num_iters in (1, 2, 3, 10):  # odd counts too: no oscillation
+        out = dense_crf(image, probs, num_iters)
+        assert torch.equal(out.argmax(0), expected)
+
+
+def test_dense_crf_chunked_equals_unchunked():
+    image = two_halves(4, 5)
+    image[:, 2, 3] = 90
+    probs = noisy_probs(3, 4, 5, seed=3)
+    full = dense_crf(image, probs, 3, chunk_size=1024)
+    for chunk_size in (1, 7):
+        out = dense_crf(image, probs, 3, chunk_size=chunk_size)
+        assert torch.allclose(out, full, rtol=1e-12, atol=1e-14)
+
+
+def test_dense_crf_limits_and_backends():
+    image, probs = two_halves(4, 4), noisy_probs(2, 4, 4)
+    with pytest.raises(ValueError, match='Downsample'):
+        dense_crf(image, probs, max_pixels=15)
+    with pytest.raises(ValueError, match='backend'):
+        dense_crf(image, probs, backend='cuda')
+    with pytest.raises(ValueError, match='share H and W'):
+        dense_crf(image, probs[:, :3])
+    with pytest.raises(ValueError, match=r'\(3, H, W\)'):
+        dense_crf(image[:2], probs)
+    if crf_available():
+        out = dense_crf(image, probs, backend='pydensecrf')
+        assert torch.allclose(out.sum(0), torch.ones(4, 4).double())
+    else:
+        with pytest.raises(ImportError, match='pydensecrf'):
+            dense_crf(image, probs, backend='pydensecrf')
+        auto = dense_crf(image, probs, backend='auto')
+        assert torch.equal(auto, dense_crf(image, probs, backend='torch'))
