@@ -3,7 +3,7 @@
 # 0.3/0.3/0.1: paper table 5 and the reference's train_spml_boxes script.
 _base_ = [
     '../_base_/models/spml_deeplabv3_r101-d8.py',
-    '../_base_/datasets/pascal_voc12_aug_boxes.py',
+    '../_base_/datasets/pascal_voc12_aug_cam_boxes.py',
     'mmseg::_base_/default_runtime.py',
     '../_base_/schedules/schedule_spml_30k.py',
 ]

@@ -1,5 +1,8 @@
-# VOC 2012 train_aug with CAM pseudo labels of the tags (PMM's CAM stage writes
-# them; until then any weak map in the same encoding), with tags.json.
+# VOC 2012 train_aug with CAM pseudo labels of the tags and tags.json (SPML
+# appendix A.2: background (1 - max CAM)^6, threshold 0.2), made by
+#   python tools/make_pseudo_masks.py data/VOCdevkit/VOC2012/cams \
+#       --out data/VOCdevkit/VOC2012/tags
+# (CAMs: configs/pmm/cam_r50-d8_4xb8-8e_voc12aug-448x448.py + make_cams.py).
 _base_ = './pascal_voc12_aug_weak.py'
 weak_dir = 'tags'
 train_dataloader = dict(
