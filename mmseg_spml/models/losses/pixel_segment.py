@@ -75,49 +75,34 @@ def _row_sums(
     return num, torch.where(neg, a, zero).sum(1)
 
 
+def _scaled_exponentials(
+    emb: Tensor, protos: Tensor, kappa: float, peak: Optional[Tensor] = None
+) -> Tuple[Tensor, Tensor]:
+    """``exp(kappa e.mu - peak)`` (chunk, S) in float32 and the row peaks
+    (chunk, 1) (the row maxima of ``kappa e.mu`` unless given)."""
+    logits = (emb.float() @ protos.float().t()).mul_(kappa)
+    if peak is None:
+        peak = logits.amax(1, keepdim=True)
+    return logits.sub_(peak).exp_(), peak
+
+
 class _ChunkNLL(torch.autograd.Function):
     """Per-pixel NLL of a chunk (0 where a pixel has no numerator) and
     whether it has one; recomputes the similarities in backward."""
 
     @staticmethod
-    def forward(
-        ctx,
-        emb,
-        protos,
-        own,
-        pix_labels,
-        proto_labels,
-        pix_groups,
-        proto_groups,
-        concentration,
-    ):
-        logits = emb.float() @ protos.float().t()
-        logits.mul_(concentration)
-        peak = logits.amax(1, keepdim=True)
-        a = logits.sub_(peak).exp_()
-        other_pos, neg, has_other, own = _masks(
-            own,
-            pix_labels,
-            proto_labels,
-            pix_groups,
-            proto_groups,
-        )
+    def forward(ctx, emb, protos, *labels_and_groups):
+        """``labels_and_groups``: own, pixel labels, prototype labels,
+        pixel groups, prototype groups (as :func:`_masks`), then kappa."""
+        *labels_and_groups, concentration = labels_and_groups
+        a, peak = _scaled_exponentials(emb, protos, concentration)
+        other_pos, neg, has_other, own = _masks(*labels_and_groups)
         num, negs = _row_sums(a, other_pos, neg, has_other, own)
         has_num = num > 0
         safe_num = torch.where(has_num, num, torch.ones_like(num))
         nll = torch.where(has_num, torch.log1p(negs / safe_num), 0.0)
         ctx.save_for_backward(
-            emb,
-            protos,
-            own,
-            pix_labels,
-            proto_labels,
-            pix_groups,
-            proto_groups,
-            peak,
-            safe_num,
-            negs,
-            has_num,
+            emb, protos, *labels_and_groups, peak, safe_num, negs, has_num
         )
         ctx.concentration = concentration
         ctx.mark_non_differentiable(has_num)
@@ -126,29 +111,12 @@ class _ChunkNLL(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_nll, _):
-        (
-            emb,
-            protos,
-            own,
-            pix_labels,
-            proto_labels,
-            pix_groups,
-            proto_groups,
-            peak,
-            num,
-            negs,
-            has_num,
-        ) = ctx.saved_tensors
-        kappa = ctx.concentration
-        emb32, protos32 = emb.float(), protos.float()
-        a = (emb32 @ protos32.t()).mul_(kappa).sub_(peak).exp_()
-        other_pos, neg, has_other, own = _masks(
-            own,
-            pix_labels,
-            proto_labels,
-            pix_groups,
-            proto_groups,
+        emb, protos, *labels_and_groups, peak, num, negs, has_num = (
+            ctx.saved_tensors
         )
+        kappa = ctx.concentration
+        a, _ = _scaled_exponentials(emb, protos, kappa, peak)
+        other_pos, neg, has_other, own = _masks(*labels_and_groups)
         g = torch.where(has_num, grad_nll.float(), 0.0) * kappa
         total = num + negs
         neg_coef = g / total
@@ -164,10 +132,10 @@ class _ChunkNLL(torch.autograd.Function):
         grad_logits = a.mul_(coef)
         grad_emb = grad_protos = None
         if ctx.needs_input_grad[0]:
-            grad_emb = (grad_logits @ protos32).to(emb.dtype)
+            grad_emb = (grad_logits @ protos.float()).to(emb.dtype)
         if ctx.needs_input_grad[1]:
-            grad_protos = (grad_logits.t() @ emb32).to(protos.dtype)
-        return grad_emb, grad_protos, None, None, None, None, None, None
+            grad_protos = (grad_logits.t() @ emb.float()).to(protos.dtype)
+        return (grad_emb, grad_protos) + (None,) * 6
 
 
 def _sort_by_group(
