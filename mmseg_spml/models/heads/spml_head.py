@@ -8,7 +8,7 @@ embeddings (its cross-entropy is not scaled by any relation weight) that
 gives the class scores for prediction and pseudo labels.
 """
 
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +30,10 @@ class SPMLHeadMixin:
     """
 
     def _init_spml(
-        self, embed_dim: int, upsample_ratio: int, segsort: ConfigType
+        self,
+        embed_dim: int,
+        upsample_ratio: int,
+        segsort: Optional[ConfigType],
     ) -> None:
         self.embed_dim = embed_dim
         self.upsample_ratio = upsample_ratio
@@ -45,9 +48,21 @@ class SPMLHeadMixin:
         )
         # BaseDecodeHead.cls_seg = dropout + conv_seg: the classifier's end.
         self.conv_seg = nn.Conv2d(2 * embed_dim, self.out_channels, 1)
-        self.segsort = MODELS.build(
-            dict(segsort, num_classes=self.num_classes)
+        # None: only the classifier learns (SPML's stage 2, frozen
+        # embedding trained on pseudo labels).
+        self.segsort = (
+            None
+            if segsort is None
+            else MODELS.build(dict(segsort, num_classes=self.num_classes))
         )
+
+    def classifier_modules(self) -> List[nn.Module]:
+        """The modules of the softmax classifier (the rest of the head
+        computes the embedding)."""
+        modules = [self.cls_conv, self.conv_seg]
+        if self.dropout is not None:
+            modules.append(self.dropout)
+        return modules
 
     def embed(self, inputs: List[Tensor]) -> Tensor:
         """Unit pixel embeddings (N, D, H', W') at the head's stride
@@ -115,7 +130,9 @@ class SPMLHeadMixin:
         labels, small, superpixels, tags = self._targets(
             batch_data_samples, emb.shape[2:]
         )
-        losses = self.segsort(emb, small, tags.to(emb.dtype), superpixels)
+        losses = {}
+        if self.segsort is not None:
+            losses = self.segsort(emb, small, tags.to(emb.dtype), superpixels)
         logits = F.interpolate(
             self.classify(emb),
             size=labels.shape[1:],
@@ -152,15 +169,16 @@ class SPMLASPPHead(SPMLHeadMixin, ASPPHead):
         embed_dim (int): Embedding dimension. Default: 64.
         upsample_ratio (int): Upsampling of the embeddings (2: stride 8 to
             4, as the reference). Default: 2.
-        segsort (dict): :class:`SegSortLoss` config (``num_classes`` is
-            filled in from the head).
+        segsort (dict, optional): :class:`SegSortLoss` config
+            (``num_classes`` is filled in from the head); None trains the
+            classifier only (stage 2).
         **kwargs: :class:`ASPPHead` / ``BaseDecodeHead`` arguments;
             ``loss_decode`` is the classifier's loss.
     """
 
     def __init__(
         self,
-        segsort: ConfigType,
+        segsort: Optional[ConfigType],
         embed_dim: int = 64,
         upsample_ratio: int = 2,
         **kwargs,
@@ -177,13 +195,14 @@ class SPMLPSPHead(SPMLHeadMixin, PSPHead):
     Args:
         embed_dim (int): Embedding dimension. Default: 32.
         upsample_ratio (int): Upsampling of the embeddings. Default: 2.
-        segsort (dict): :class:`SegSortLoss` config.
+        segsort (dict, optional): :class:`SegSortLoss` config; None
+            trains the classifier only.
         **kwargs: :class:`PSPHead` / ``BaseDecodeHead`` arguments.
     """
 
     def __init__(
         self,
-        segsort: ConfigType,
+        segsort: Optional[ConfigType],
         embed_dim: int = 32,
         upsample_ratio: int = 2,
         **kwargs,

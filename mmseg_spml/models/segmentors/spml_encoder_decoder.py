@@ -2,13 +2,13 @@
 """EncoderDecoder for weak labels: auxiliary CE heads see unlabelled
 pixels as void."""
 
-from typing import Dict
+from typing import Dict, List
 
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import SampleList
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmseg_spml.datasets.constants import IGNORE_INDEX
 
@@ -38,7 +38,52 @@ class SPMLEncoderDecoder(EncoderDecoder):
     unlabelled pixels are void, so they train as partial cross-entropy on
     the labelled pixels instead of failing on the value 254. Prediction is
     the decode head's classifier, as in ``EncoderDecoder``.
+
+    With ``freeze_embedding=True`` (SPML's stage 2: a softmax classifier
+    trained on pseudo labels over the *fixed* stage-1 embedding, loaded
+    with ``load_from``), the backbone, neck and the embedding part of the
+    decode head get ``requires_grad=False`` and stay in eval mode (their
+    BN statistics too); only the head's classifier learns.
+
+    Args:
+        freeze_embedding (bool): Freeze everything but the classifier.
+            Default: False.
+        **kwargs: ``EncoderDecoder`` arguments.
     """
+
+    def __init__(self, freeze_embedding: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.freeze_embedding = freeze_embedding
+        if freeze_embedding:
+            if self.with_auxiliary_head:
+                raise ValueError(
+                    'freeze_embedding trains the classifier only: set '
+                    'auxiliary_head=None'
+                )
+            trainable = {
+                id(p)
+                for m in self.decode_head.classifier_modules()
+                for p in m.parameters()
+            }
+            for param in self.parameters():
+                param.requires_grad_(id(param) in trainable)
+
+    def train(self, mode: bool = True) -> 'SPMLEncoderDecoder':
+        super().train(mode)
+        if self.freeze_embedding and mode:
+            for module in self.frozen_modules():
+                module.eval()
+        return self
+
+    def frozen_modules(self) -> List[nn.Module]:
+        """Modules kept in eval mode with ``freeze_embedding``: all but the
+        classifier's and their parents (this model, the decode head)."""
+        keep = {id(self), id(self.decode_head)} | {
+            id(sub)
+            for m in self.decode_head.classifier_modules()
+            for sub in m.modules()
+        }
+        return [m for m in self.modules() if id(m) not in keep]
 
     def _auxiliary_head_forward_train(
         self, inputs, data_samples: SampleList

@@ -1,4 +1,5 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
+import pytest
 import torch
 from mmengine.config import ConfigDict
 from mmengine.optim import OptimWrapper
@@ -79,3 +80,62 @@ def test_aux_targets_make_unlabelled_void_without_touching_inputs():
     out = copies[0].gt_sem_seg.data
     assert not (out == UNLABELLED).any()
     assert set(out.unique().tolist()) == {0, 1, IGNORE_INDEX}
+
+
+def test_frozen_embedding_trains_the_classifier_only():
+    cfg = dict(
+        type='SPMLEncoderDecoder',
+        freeze_embedding=True,
+        data_preprocessor=dict(type='WeakSegDataPreProcessor', size=(16, 16)),
+        backbone=dict(
+            type='ResNetV1c',
+            depth=18,
+            stem_channels=8,
+            base_channels=8,
+            out_indices=(3,),
+            norm_cfg=dict(type='BN', requires_grad=True),
+        ),
+        decode_head=dict(
+            type='SPMLASPPHead',
+            in_channels=64,
+            in_index=0,
+            channels=8,
+            dilations=(1, 2),
+            num_classes=3,
+            embed_dim=6,
+            dropout_ratio=0.5,
+            segsort=None,
+        ),
+        test_cfg=ConfigDict(mode='whole'),
+    )
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg)
+    head = model.decode_head
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(
+        n.startswith(('decode_head.cls_conv', 'decode_head.conv_seg'))
+        for n in trainable
+    )
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    running = model.backbone.stem[1].running_mean.clone()
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    model.train()
+    assert not model.backbone.training and not head.embed_conv.training
+    assert head.dropout.training and head.cls_conv.training
+    data = dict(
+        inputs=[torch.rand(3, 16, 16) * 255 for _ in range(2)],
+        data_samples=_samples(),
+    )
+    log = model.train_step(data, optim)
+    assert set(log) == {'loss', 'decode.loss_ce', 'decode.acc_seg'}
+    for name, param in model.named_parameters():
+        changed = not torch.equal(before[name], param.detach())
+        assert changed == (name in trainable), name
+    # Frozen BN layers keep their statistics.
+    assert torch.equal(running, model.backbone.stem[1].running_mean)
+    with pytest.raises(ValueError, match='auxiliary_head=None'):
+        MODELS.build(
+            dict(cfg, auxiliary_head=dict(
+                type='FCNHead', in_channels=64, channels=4, num_classes=3,
+                in_index=0))
+        )  # fmt: skip
