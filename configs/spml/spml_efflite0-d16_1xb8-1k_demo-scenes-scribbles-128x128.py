@@ -76,3 +76,12 @@ train_pipeline = [
 train_dataloader = dict(
     dataset=dict(weak=dict(type='scribbles'), pipeline=train_pipeline)
 )
+# Stage 1 -> 2: how tools/make_pseudo_labels.py turns this model's
+# classifier into pseudo labels (SPML appendix A.4: random walk on the
+# embedding affinity exp(100 (cos - 1)), T^64, flip-averaged; the torch
+# dense CRF is optional: crf=dict(num_iters=10, max_pixels=128 * 128)).
+pseudo_label_cfg = dict(
+    random_walk=dict(beta=100.0, num_squarings=6),
+    flip=True,
+    crf=None,
+)

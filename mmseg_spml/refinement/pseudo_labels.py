@@ -1,0 +1,127 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""The refinement chain that turns stage-1 class scores into a pseudo label
+(SPML appendix A.4): restrict to the image's classes, normalise each class
+by its maximum, random walk on the embedding affinity, upsample, dense CRF,
+argmax, and keep the annotated pixels."""
+
+import math
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .crf import dense_crf
+from .random_walk import normalize_by_max, random_walk, restrict_to_classes
+
+
+def _fit(size: Tuple[int, int], max_pixels: int) -> Tuple[int, int]:
+    """``size`` scaled down (aspect kept) to at most ``max_pixels``."""
+    h, w = size
+    if h * w <= max_pixels:
+        return h, w
+    scale = math.sqrt(max_pixels / (h * w))
+    return max(1, int(h * scale)), max(1, int(w * scale))
+
+
+def _resize(x: Tensor, size: Tuple[int, int]) -> Tensor:
+    """Bilinear resize of a (C, h, w) map."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(
+        x[None].float(), size=size, mode='bilinear', align_corners=False
+    )[0]
+
+
+def refine_pseudo_label(
+    scores: Tensor,
+    embeddings: Tensor,
+    present: Tensor,
+    image: Tensor,
+    flip_embeddings: Optional[Tensor] = None,
+    random_walk_cfg: Optional[dict] = None,
+    crf_cfg: Optional[dict] = None,
+    weak_label: Optional[Tensor] = None,
+) -> Tensor:
+    """Pseudo label of one image from its stage-1 scores.
+
+    1. classes absent from the image (``present``) are zeroed and every
+       class is divided by its maximum (the reference does both);
+    2. with ``random_walk_cfg``, the scores are propagated on the
+       embedding affinity (:func:`random_walk`, at the embedding
+       resolution, scaled down to ``max_pixels`` if needed; with
+       ``flip_embeddings`` the affinity is flip-averaged);
+    3. the scores are upsampled to the image; with ``crf_cfg``, a dense
+       CRF refines them at a resolution of at most ``crf_cfg['max_pixels']``
+       (default 160 x 160) before the final upsampling;
+    4. argmax; pixels annotated in ``weak_label`` (values < C) keep their
+       annotation.
+
+    Args:
+        scores (Tensor): (C, h, w) class scores, e.g. the softmax of the
+            stage-1 classifier, at the embedding resolution.
+        embeddings (Tensor): (D, h, w) unit embeddings of the image.
+        present (Tensor): bool (C, ) classes the image may contain.
+        image (Tensor): (3, H, W) RGB image, 0-255; sets the output size.
+        flip_embeddings (Tensor, optional): (D, h, w) embeddings of the
+            horizontally flipped image.
+        random_walk_cfg (dict, optional): Keyword arguments of
+            :func:`random_walk` (``beta``, ``num_squarings``, ``power``,
+            ``max_pixels``). None skips the walk.
+        crf_cfg (dict, optional): Keyword arguments of :func:`dense_crf`,
+            plus ``max_pixels``. None skips the CRF.
+        weak_label (Tensor, optional): (H, W) annotation (class ids,
+            >= C unlabelled/void).
+
+    Returns:
+        Tensor: long (H, W) pseudo label.
+    """
+    num_classes = scores.shape[0]
+    if present.shape != (num_classes,):
+        raise ValueError(
+            f'present must have shape ({num_classes},), got '
+            f'{tuple(present.shape)}'
+        )
+    if embeddings.shape[1:] != scores.shape[1:]:
+        raise ValueError(
+            f'embeddings {tuple(embeddings.shape)} and scores '
+            f'{tuple(scores.shape)} must share their spatial size'
+        )
+    size = tuple(image.shape[1:])
+    scores = normalize_by_max(
+        restrict_to_classes(scores[None].float(), present[None])
+    )[0]
+    if random_walk_cfg is not None:
+        cfg = dict(random_walk_cfg)
+        walk_size = _fit(scores.shape[1:], cfg.get('max_pixels', 128 * 128))
+        flip = None
+        if flip_embeddings is not None:
+            flip = F.normalize(_resize(flip_embeddings, walk_size), dim=0)
+        scores = random_walk(
+            _resize(scores, walk_size)[None],
+            F.normalize(_resize(embeddings, walk_size), dim=0)[None],
+            flip_embeddings=None if flip is None else flip[None],
+            **cfg,
+        )[0]
+        scores = normalize_by_max(scores[None])[0]
+    if crf_cfg is not None:
+        cfg = dict(crf_cfg)
+        crf_size = _fit(size, cfg.pop('max_pixels', 160 * 160))
+        probs = _resize(scores, crf_size)
+        probs = probs / probs.sum(0, keepdim=True).clamp(min=1e-12)
+        scores = dense_crf(
+            _resize(image.float(), crf_size),
+            probs,
+            max_pixels=crf_size[0] * crf_size[1],
+            **cfg,
+        )
+    label = _resize(scores, size).argmax(0)
+    if weak_label is not None:
+        if tuple(weak_label.shape) != size:
+            raise ValueError(
+                f'weak_label has shape {tuple(weak_label.shape)} but the '
+                f'image has {size}'
+            )
+        annotated = weak_label < num_classes
+        label = torch.where(annotated, weak_label.long(), label)
+    return label

@@ -1,0 +1,178 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+r"""Write SPML pseudo labels of the training set from a stage-1 model.
+
+For every training image the stage-1 classifier's softmax is restricted to
+the image's tags (the classes of its weak labels), each class divided by
+its maximum, propagated by a random walk on the learned embedding affinity
+(flip-averaged), upsampled, optionally refined by a dense CRF, and its
+argmax written to ``OUT/<name>.png`` (annotated pixels keep their weak
+label), with ``OUT/tags.json``; the folder is the ``weak_path`` of the
+stage-2 classifier's training set (SPML appendix A.4).
+
+The chain is configured by ``pseudo_label_cfg`` in the config (defaults
+below: the reference's random walk, no CRF):
+
+    pseudo_label_cfg = dict(
+        pipeline=[dict(type='LoadImageFromFile'),
+                  dict(type='LoadWeakAnnotations'),
+                  dict(type='PackWeakSegInputs')],
+        restrict_to_tags=True,
+        random_walk=dict(beta=100.0, num_squarings=6),  # None: no walk
+        flip=True,
+        crf=None,  # e.g. dict(num_iters=10, max_pixels=160 * 160)
+        keep_weak_labels=True)
+
+Existing files are skipped, so an interrupted run resumes. With
+``--launcher pytorch`` (torchrun), every process labels its share.
+
+Examples:
+    python tools/make_pseudo_labels.py CONFIG work_dirs/stage1/iter_1000.pth \
+        --out work_dirs/stage1/pseudo_labels
+    python -m torch.distributed.run --nproc_per_node 8 \
+        tools/make_pseudo_labels.py CONFIG CKPT --out DIR --launcher pytorch
+"""
+
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+import torch.nn.functional as F
+from mmengine import dist
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+from mmengine.utils import ProgressBar
+from mmseg.registry import DATASETS, MODELS
+
+import mmseg_spml  # noqa: F401
+from mmseg_spml.refinement.pseudo_labels import refine_pseudo_label
+from mmseg_spml.utils import adapt_cfg_to_device, init_cpu_dist
+from mmseg_spml.utils.io import label_palette, save_json, save_label_png
+
+DEFAULTS = dict(
+    pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadWeakAnnotations'),
+        dict(type='PackWeakSegInputs'),
+    ],
+    restrict_to_tags=True,
+    random_walk=dict(beta=100.0, num_squarings=6),
+    flip=True,
+    crf=None,
+    keep_weak_labels=True,
+)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]),
+    )
+    parser.add_argument('config', help='stage-1 SPML config')
+    parser.add_argument('checkpoint', help='its trained weights')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch'], default='none'
+    )
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
+    )
+    return parser.parse_args(argv)
+
+
+@torch.no_grad()
+def embed_and_score(model, inputs: torch.Tensor, flip: bool):
+    """Embeddings (D, h, w), class probabilities (C, h, w) and, with
+    ``flip``, the embeddings of the flipped image."""
+    head = model.decode_head
+    emb = head.embed(model.extract_feat(inputs))
+    probs = F.softmax(head.classify(emb), dim=1)[0]
+    flipped = None
+    if flip:
+        flipped = head.embed(model.extract_feat(inputs.flip(3)))[0]
+    return emb[0], probs, flipped
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    if args.launcher != 'none':
+        adapt_cfg_to_device(cfg)
+        if torch.cuda.is_available():
+            dist.init_dist(args.launcher)
+        else:
+            init_cpu_dist(cfg)
+    rank, world = dist.get_rank(), dist.get_world_size()
+    plc = dict(DEFAULTS, **cfg.get('pseudo_label_cfg', {}))
+    dataset_cfg = cfg.train_dataloader.dataset.copy()
+    dataset_cfg.pipeline = plc['pipeline']
+    dataset = DATASETS.build(dataset_cfg)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    if not hasattr(model.decode_head, 'embed'):
+        print(f'error: {args.config} has no SPML decode head (embed())')
+        return 1
+    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    model.to(args.device).eval()
+    num_classes = model.decode_head.num_classes
+    palette = label_palette(dataset.metainfo.get('palette') or [[0, 0, 0]])
+    os.makedirs(args.out, exist_ok=True)
+    names, todo = {}, []
+    for idx in range(len(dataset)):
+        info = dataset.get_data_info(idx)
+        name = osp.splitext(osp.basename(info['img_path']))[0]
+        names[name] = sorted(info.get('img_tags', range(num_classes)))
+        if idx % world == rank and not osp.exists(
+            osp.join(args.out, name + '.png')
+        ):
+            todo.append((idx, name))
+    if rank == 0:
+        print(f'{len(dataset)} images; rank 0 writes {len(todo)} labels')
+    bar = ProgressBar(len(todo)) if rank == 0 and todo else None
+    for idx, name in todo:
+        data = dataset[idx]
+        sample = data['data_samples']
+        batch = model.data_preprocessor(
+            dict(inputs=[data['inputs']], data_samples=[sample]), False
+        )
+        inputs = batch['inputs'].to(args.device)
+        emb, probs, flipped = embed_and_score(model, inputs, plc['flip'])
+        present = torch.ones(num_classes, dtype=torch.bool)
+        if plc['restrict_to_tags'] and 'img_tags' in sample.metainfo:
+            present[:] = False
+            present[list(sample.metainfo['img_tags'])] = True
+        h, w = data['inputs'].shape[1:]
+        weak = None
+        if plc['keep_weak_labels'] and 'gt_sem_seg' in sample:
+            weak = sample.gt_sem_seg.data[0]
+        label = refine_pseudo_label(
+            probs.cpu(),
+            emb.cpu(),
+            present,
+            data['inputs'].flip(0).float(),  # BGR -> RGB
+            flip_embeddings=None if flipped is None else flipped.cpu(),
+            random_walk_cfg=plc['random_walk'],
+            crf_cfg=plc['crf'],
+            weak_label=weak,
+        )
+        save_label_png(
+            osp.join(args.out, name + '.png'),
+            label[:h, :w].numpy().astype('uint8'),
+            palette,
+        )
+        if bar is not None:
+            bar.update()
+    dist.barrier()
+    if rank == 0:
+        save_json(osp.join(args.out, 'tags.json'), names)
+        print(f'\npseudo labels of {len(dataset)} images in {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
