@@ -40,7 +40,7 @@ import sys
 import torch
 import torch.nn.functional as F
 from mmengine import dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
@@ -81,6 +81,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
     )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. pseudo_label_cfg.crf=None',
+    )
     return parser.parse_args(argv)
 
 
@@ -100,6 +106,8 @@ def embed_and_score(model, inputs: torch.Tensor, flip: bool):
 def main(argv=None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     if args.launcher != 'none':

@@ -28,7 +28,11 @@ train_pipeline = [
 train_dataloader = dict(
     dataset=dict(
         weak=None,
-        data_prefix=dict(weak_path='pseudo_labels'),
+        data_prefix=dict(
+            img_path='JPEGImages',
+            seg_map_path='SegmentationClass',
+            weak_path='pseudo_labels',
+        ),
         tags_file='pseudo_labels/tags.json',
         pipeline=train_pipeline,
     )

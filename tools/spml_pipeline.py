@@ -1,0 +1,180 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+r"""Run SPML's stages end to end, caching each stage's output.
+
+1. **stage 1**: train the embedding (SegSort) model from weak labels;
+2. **pseudo labels**: ``tools/make_pseudo_labels.py`` with the stage-1
+   config's ``pseudo_label_cfg`` (random walk, optional CRF);
+3. **stage 2**: train the softmax classifier on the frozen stage-1
+   embedding from the pseudo labels (``load_from`` the stage-1 weights);
+4. the final model is stage 2's; every stage's validation mIoU is read
+   from its log.
+
+Each stage is skipped when its output exists (a finished run, a complete
+pseudo-label folder), so a rerun continues where the last one stopped and
+nothing is ever "not found because a step was not run". With ``--gt-dir``
+(full masks of the *training* images, a diagnostic: SPML never trains on
+them) the pseudo labels are scored, and with ``--compare-raw`` also the
+unrefined stage-1 predictions, to show what the refinement adds.
+
+Examples:
+    cd configs/spml && python ../../tools/spml_pipeline.py \
+        spml_efflite0-d16_1xb8-1k_demo-scenes-scribbles-128x128.py \
+        spml_efflite0-d16_1xb8-500_demo-scenes-classifier-128x128.py \
+        --work-dir ../../work_dirs/pipeline_scribbles
+"""
+
+import argparse
+import json
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import List, Optional
+
+from mmseg_spml.utils.io import save_json
+from mmseg_spml.utils.runs import last_val_metrics
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]),
+    )
+    parser.add_argument('stage1', help='SPML (embedding) config')
+    parser.add_argument('stage2', help='classifier config (frozen embedding)')
+    parser.add_argument('--work-dir', required=True)
+    parser.add_argument(
+        '--gt-dir',
+        help='full masks of the training images, to score the pseudo '
+        'labels (diagnostic only)',
+    )
+    parser.add_argument('--split', help='split file of the training images')
+    parser.add_argument('--num-classes', type=int, default=21)
+    parser.add_argument(
+        '--compare-raw',
+        action='store_true',
+        help='also write and score pseudo labels without random walk/CRF',
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='passed to both trainings',
+    )
+    return parser.parse_args(argv)
+
+
+def tool(name: str, *args: str) -> List[str]:
+    return [sys.executable, osp.join(ROOT, 'tools', name), *args]
+
+
+def run(cmd: List[str]) -> None:
+    print(f'[spml pipeline] {" ".join(cmd)}', flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def train(config: str, work_dir: str, options: List[str]) -> dict:
+    """Train unless ``work_dir`` holds a finished run; its metrics."""
+    try:
+        return dict(last_val_metrics(work_dir), seconds=0.0)
+    except RuntimeError:
+        pass
+    cmd = tool('train.py', config, '--work-dir', work_dir)
+    if options:
+        cmd += ['--cfg-options', *options]
+    start = time.time()
+    run(cmd)
+    return dict(last_val_metrics(work_dir), seconds=time.time() - start)
+
+
+def checkpoint_of(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def pseudo_labels(
+    config: str, ckpt: str, out: str, options: List[str]
+) -> None:
+    """Write the pseudo labels unless ``out`` is complete (``tags.json`` is
+    written last)."""
+    if osp.isfile(osp.join(out, 'tags.json')):
+        return
+    cmd = tool('make_pseudo_labels.py', config, ckpt, '--out', out)
+    if options:
+        cmd += ['--cfg-options', *options]
+    run(cmd)
+
+
+def score(pred: str, args: argparse.Namespace) -> Optional[dict]:
+    """mIoU etc. of a pseudo-label folder against ``--gt-dir``."""
+    if not args.gt_dir:
+        return None
+    out = osp.join(pred, 'scores.json')
+    cmd = tool(
+        'eval_pseudo_masks.py',
+        pred,
+        args.gt_dir,
+        '--num-classes',
+        str(args.num_classes),
+        '--unlabelled',
+        'wrong',
+        '--out',
+        out,
+    )
+    if args.split:
+        cmd += ['--split', args.split]
+    run(cmd)
+    with open(out) as f:
+        return json.load(f)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    args.stage1, args.stage2 = map(osp.abspath, (args.stage1, args.stage2))
+    work = osp.abspath(args.work_dir)
+    stage1_dir = osp.join(work, 'stage1')
+    stage1 = train(args.stage1, stage1_dir, args.cfg_options)
+    ckpt = checkpoint_of(stage1_dir)
+    pseudo = osp.join(work, 'pseudo_labels')
+    pseudo_labels(args.stage1, ckpt, pseudo, [])
+    result = dict(stage1=stage1, pseudo=score(pseudo, args))
+    if args.compare_raw:
+        raw = osp.join(work, 'pseudo_labels_raw')
+        pseudo_labels(
+            args.stage1,
+            ckpt,
+            raw,
+            ['pseudo_label_cfg.random_walk=None', 'pseudo_label_cfg.crf=None'],
+        )
+        result['raw'] = score(raw, args)
+    stage2 = train(
+        args.stage2,
+        osp.join(work, 'stage2'),
+        args.cfg_options
+        + [
+            f'load_from={ckpt}',
+            f'train_dataloader.dataset.data_prefix.weak_path={pseudo}',
+            f'train_dataloader.dataset.tags_file={pseudo}/tags.json',
+        ],
+    )
+    result['stage2'] = stage2
+    summary = osp.join(work, 'pipeline_results.json')
+    save_json(summary, result)
+    print(f'\n[spml pipeline] results in {summary}')
+    print(f'stage 1 classifier mIoU (val): {stage1["mIoU"]:.2f}')
+    if result.get('raw'):
+        print(f'raw pseudo labels mIoU (train): {result["raw"]["mIoU"]:.2f}')
+    if result['pseudo']:
+        print(
+            f'refined pseudo labels mIoU (train): '
+            f'{result["pseudo"]["mIoU"]:.2f}'
+        )
+    print(f'stage 2 (final) mIoU (val): {stage2["mIoU"]:.2f}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
