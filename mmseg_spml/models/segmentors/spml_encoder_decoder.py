@@ -2,8 +2,10 @@
 """EncoderDecoder for weak labels: auxiliary CE heads see unlabelled
 pixels as void."""
 
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
+import torch
+import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
@@ -11,6 +13,7 @@ from mmseg.utils import SampleList
 from torch import Tensor, nn
 
 from mmseg_spml.datasets.constants import IGNORE_INDEX
+from mmseg_spml.refinement import knn_segment_scores, load_memory
 
 
 def unlabelled_as_void(samples: SampleList, num_classes: int) -> SampleList:
@@ -45,14 +48,36 @@ class SPMLEncoderDecoder(EncoderDecoder):
     decode head get ``requires_grad=False`` and stay in eval mode (their
     BN statistics too); only the head's classifier learns.
 
+    With ``knn``, prediction is SPML's segment retrieval instead of the
+    classifier: the test image's embedding is clustered (spherical k-means
+    on ``[embedding; xy]``), each cluster votes with its ``k`` nearest
+    prototypes of a memory built from *training images and their weak or
+    pseudo labels* (``tools/build_knn_memory.py``), and the vote shares,
+    as log-probabilities, are the ``seg_logits`` (so ``SegTTAModel``'s
+    softmax averaging applies unchanged).
+
     Args:
         freeze_embedding (bool): Freeze everything but the classifier.
             Default: False.
+        knn (dict, optional): KNN prediction: ``memory`` (path of the
+            memory file) and keyword arguments of
+            :func:`~mmseg_spml.refinement.knn_segment_scores` (``k``,
+            ``grid``, ``num_iters``, ``soft``, ``temperature``...).
+            Default: None (the classifier predicts).
         **kwargs: ``EncoderDecoder`` arguments.
     """
 
-    def __init__(self, freeze_embedding: bool = False, **kwargs) -> None:
+    def __init__(
+        self,
+        freeze_embedding: bool = False,
+        knn: Optional[dict] = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
+        self.knn_cfg = None if knn is None else dict(knn)
+        if self.knn_cfg is not None and 'memory' not in self.knn_cfg:
+            raise ValueError('knn needs memory=<path of a memory file>')
+        self._knn_memory = None
         self.freeze_embedding = freeze_embedding
         if freeze_embedding:
             if self.with_auxiliary_head:
@@ -90,4 +115,35 @@ class SPMLEncoderDecoder(EncoderDecoder):
     ) -> Dict[str, Tensor]:
         return super()._auxiliary_head_forward_train(
             inputs, unlabelled_as_void(data_samples, self.num_classes)
+        )
+
+    def knn_memory(self, device) -> Tuple[Tensor, Tensor]:
+        """The (M, D) prototypes and (M, ) labels of the KNN memory, read
+        once from ``knn['memory']``."""
+        if self._knn_memory is None:
+            protos, labels, _ = load_memory(self.knn_cfg['memory'])
+            self._knn_memory = (protos, labels)
+        protos, labels = self._knn_memory
+        return protos.to(device), labels.to(device)
+
+    def encode_decode(
+        self, inputs: Tensor, batch_img_metas: List[dict]
+    ) -> Tensor:
+        """Class scores (N, C, H, W) at the input size: the classifier's
+        logits, or with ``knn`` the log vote shares."""
+        if self.knn_cfg is None:
+            return super().encode_decode(inputs, batch_img_metas)
+        emb = self.decode_head.embed(self.extract_feat(inputs))
+        protos, labels = self.knn_memory(emb.device)
+        options = {k: v for k, v in self.knn_cfg.items() if k != 'memory'}
+        votes = knn_segment_scores(
+            emb, protos, labels, self.num_classes, **options
+        )
+        shares = votes / votes.sum(1, keepdim=True).clamp(min=1e-12)
+        logits = torch.log(shares.clamp(min=1e-6))
+        return F.interpolate(
+            logits,
+            size=batch_img_metas[0]['img_shape'],
+            mode='bilinear',
+            align_corners=self.align_corners,
         )

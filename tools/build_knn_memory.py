@@ -1,0 +1,138 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+r"""Build the segment memory of SPML's KNN prediction from training images.
+
+Every training image is embedded by the SPML model, clustered (spherical
+k-means on ``[embedding; xy]``, grid ``--grid``), and each cluster's
+prototype is labelled with the majority of its pixels' *weak or pseudo*
+labels (the training set's ``weak_path``: the full masks are never read;
+the reference code's evaluation builds its memory from them, which is not
+weakly supervised). Clusters without a labelled pixel are kept as
+unlabelled (they never vote). The memory is written atomically to
+``--out`` and used with ``model=dict(knn=dict(memory=OUT, k=20))``.
+
+Examples:
+    python tools/build_knn_memory.py CONFIG work_dirs/stage1/iter_1000.pth \
+        --out work_dirs/stage1/memory.pth --grid 12 12
+    # from pseudo labels instead of the config's weak labels:
+    python tools/build_knn_memory.py CONFIG CKPT --out memory.pth \
+        --cfg-options train_dataloader.dataset.data_prefix.weak_path=PSEUDO
+"""
+
+import argparse
+import sys
+
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config, DictAction
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+from mmengine.utils import ProgressBar
+from mmseg.registry import DATASETS, MODELS
+
+import mmseg_spml  # noqa: F401
+from mmseg_spml.refinement import image_prototypes, save_memory
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]),
+    )
+    parser.add_argument('config', help='SPML config')
+    parser.add_argument('checkpoint', help='its trained weights')
+    parser.add_argument('--out', required=True, help='memory file (.pth)')
+    parser.add_argument(
+        '--grid',
+        type=int,
+        nargs=2,
+        default=[12, 12],
+        help='k-means grid per image (reference: 12 12 at 512 px)',
+    )
+    parser.add_argument('--iters', type=int, default=10)
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings',
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    dataset_cfg = cfg.train_dataloader.dataset.copy()
+    dataset_cfg.pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadWeakAnnotations'),
+        dict(type='PackWeakSegInputs'),
+    ]
+    dataset = DATASETS.build(dataset_cfg)
+    if not dataset.data_prefix.get('weak_path'):
+        print(
+            'error: the memory is built from weak or pseudo labels, but the '
+            "training set has no data_prefix['weak_path']"
+        )
+        return 1
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    if not hasattr(model.decode_head, 'embed'):
+        print(f'error: {args.config} has no SPML decode head (embed())')
+        return 1
+    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    model.to(args.device).eval()
+    num_classes = model.decode_head.num_classes
+    protos, labels = [], []
+    bar = ProgressBar(len(dataset))
+    with torch.no_grad():
+        for idx in range(len(dataset)):
+            data = dataset[idx]
+            sample = data['data_samples']
+            batch = model.data_preprocessor(
+                dict(inputs=[data['inputs']], data_samples=[sample]), False
+            )
+            emb = model.decode_head.embed(
+                model.extract_feat(batch['inputs'].to(args.device))
+            )
+            label = F.interpolate(
+                sample.gt_sem_seg.data[None].float(),
+                size=emb.shape[2:],
+                mode='nearest',
+            )[:, 0].long()
+            p, lab, _ = image_prototypes(
+                emb,
+                label.to(emb.device),
+                num_classes,
+                grid=tuple(args.grid),
+                num_iters=args.iters,
+            )
+            protos.append(p.cpu())
+            labels.append(lab.cpu())
+            bar.update()
+    protos, labels = torch.cat(protos), torch.cat(labels)
+    meta = dict(
+        config=args.config,
+        checkpoint=args.checkpoint,
+        labels=str(dataset.data_prefix['weak_path']),
+        num_images=len(dataset),
+        grid=list(args.grid),
+        num_classes=num_classes,
+    )
+    save_memory(args.out, protos, labels, meta)
+    labelled = int((labels < num_classes).sum())
+    print(
+        f'\n{len(labels)} prototypes of {len(dataset)} images '
+        f'({labelled} labelled) written to {args.out}'
+    )
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
