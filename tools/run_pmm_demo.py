@@ -25,12 +25,7 @@ import sys
 import time
 from typing import List
 
-from mmengine.config import Config
-
-from mmseg_spml.datasets.demo_scene_generator import (
-    DemoSceneConfig,
-    default_demo_root,
-)
+from mmseg_spml.datasets.demo_scenes import demo_data_root
 from mmseg_spml.utils.runs import last_val_metrics
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -86,16 +81,10 @@ def train(config: str, work_dir: str, *options: str) -> dict:
     return dict(last_val_metrics(work_dir), seconds=time.time() - start)
 
 
-def demo_data_root() -> str:
-    cfg = Config.fromfile(osp.join(ROOT, CAM_CONFIG))
-    generator = cfg.train_dataloader.dataset.generator
-    return default_demo_root(DemoSceneConfig(**generator))
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     work = osp.abspath(args.work_dir)
-    data_root = demo_data_root()
+    data_root = demo_data_root(osp.join(ROOT, CAM_CONFIG))
     cam_dir = osp.join(work, 'cam')
     cam = train(CAM_CONFIG, cam_dir)
     with open(osp.join(cam_dir, 'last_checkpoint')) as f:

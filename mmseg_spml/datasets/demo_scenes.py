@@ -7,6 +7,7 @@ import os.path as osp
 from typing import Optional
 
 import numpy as np
+from mmengine.config import Config
 from mmseg.registry import DATASETS
 from PIL import Image
 
@@ -86,6 +87,18 @@ def ensure_demo_weak_labels(root: str, weak: dict) -> str:
             tags[stem] = ann.tags
         save_json(osp.join(tmp, 'tags.json'), tags)
     return name
+
+
+def demo_data_root(config: str) -> str:
+    """Data folder of the demo data a config trains on (the cache folder
+    of its training set's ``generator``)."""
+    dataset = Config.fromfile(config).train_dataloader.dataset
+    root = dataset.get('data_root')
+    if root:
+        return root
+    return default_demo_root(
+        DemoSceneConfig(**(dataset.get('generator') or {}))
+    )
 
 
 @DATASETS.register_module()
