@@ -95,7 +95,7 @@ def run_pipeline(kind: str, work_dir: str) -> dict:
         '--num-classes',
         '7',
         '--compare-raw',
-        '--cfg-options',
+        '--stage1-options',
         *options,
     ]
     print(f'[demo] {" ".join(cmd)}', flush=True)

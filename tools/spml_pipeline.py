@@ -59,10 +59,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='also write and score pseudo labels without random walk/CRF',
     )
     parser.add_argument(
-        '--cfg-options',
+        '--stage1-options',
         nargs='+',
         default=[],
-        help='passed to both trainings',
+        help='--cfg-options of the stage-1 config (training and pseudo '
+        'labels), e.g. train_dataloader.dataset.weak.type=points',
+    )
+    parser.add_argument(
+        '--stage2-options',
+        nargs='+',
+        default=[],
+        help='--cfg-options of the stage-2 training',
     )
     return parser.parse_args(argv)
 
@@ -136,10 +143,10 @@ def main(argv=None) -> int:
     args.stage1, args.stage2 = map(osp.abspath, (args.stage1, args.stage2))
     work = osp.abspath(args.work_dir)
     stage1_dir = osp.join(work, 'stage1')
-    stage1 = train(args.stage1, stage1_dir, args.cfg_options)
+    stage1 = train(args.stage1, stage1_dir, args.stage1_options)
     ckpt = checkpoint_of(stage1_dir)
     pseudo = osp.join(work, 'pseudo_labels')
-    pseudo_labels(args.stage1, ckpt, pseudo, [])
+    pseudo_labels(args.stage1, ckpt, pseudo, args.stage1_options)
     result = dict(stage1=stage1, pseudo=score(pseudo, args))
     if args.compare_raw:
         raw = osp.join(work, 'pseudo_labels_raw')
@@ -147,13 +154,17 @@ def main(argv=None) -> int:
             args.stage1,
             ckpt,
             raw,
-            ['pseudo_label_cfg.random_walk=None', 'pseudo_label_cfg.crf=None'],
+            args.stage1_options
+            + [
+                'pseudo_label_cfg.random_walk=None',
+                'pseudo_label_cfg.crf=None',
+            ],
         )
         result['raw'] = score(raw, args)
     stage2 = train(
         args.stage2,
         osp.join(work, 'stage2'),
-        args.cfg_options
+        args.stage2_options
         + [
             f'load_from={ckpt}',
             f'train_dataloader.dataset.data_prefix.weak_path={pseudo}',

@@ -5,7 +5,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
+from mmengine import dist
 from torch import Tensor, nn
+
+from mmseg_spml.utils.dist import all_reduce_sum
 
 
 @dataclass
@@ -80,12 +83,18 @@ class BaseRelation(nn.Module):
         # Imported here: mmseg_spml.models.losses imports this package.
         from mmseg_spml.models.losses.pixel_segment import pixel_segment_nll
 
-        loss, _ = pixel_segment_nll(
+        loss, count = pixel_segment_nll(
             *args,
             concentration=self.concentration,
             chunk_size=self.chunk_size,
             **kwargs,
         )
+        world = dist.get_world_size()
+        if world > 1:
+            # The mean over the contributing pixels of all ranks, times the
+            # world size that DDP's gradient averaging divides by.
+            total = loss * count.clamp(min=1)
+            loss = total * world / all_reduce_sum(count).clamp(min=1)
         return self.loss_weight * loss
 
     def forward(self, batch: SegmentBatch) -> Tensor:

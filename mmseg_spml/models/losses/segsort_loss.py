@@ -17,7 +17,7 @@ from mmseg_spml.clustering import (
 )
 from mmseg_spml.datasets.constants import IGNORE_INDEX
 from mmseg_spml.relations import SegmentBatch
-from mmseg_spml.utils.dist import all_gather_cat
+from mmseg_spml.utils.dist import all_gather_cat, all_gather_cat_with_grad
 
 
 class SegmentMemory:
@@ -33,11 +33,10 @@ class SegmentMemory:
         self.size = size
 
     def push(self, protos: Tensor, labels: Tensor, tags: Tensor) -> None:
+        """Keep a batch's segments (already gathered from all ranks)."""
         if self.size <= 0:
             return
-        self.batches.append(
-            tuple(all_gather_cat(t.detach()) for t in (protos, labels, tags))
-        )
+        self.batches.append(tuple(t.detach() for t in (protos, labels, tags)))
 
     def get(self, like: Tensor, num_classes: int) -> Tuple[Tensor, ...]:
         """(M, D) prototypes, (M, ) labels and (M, C) tags, possibly
@@ -61,6 +60,13 @@ class SegSortLoss(nn.Module):
     cluster ∩ weak label ∩ superpixel; their normalised mean embeddings are
     the prototypes, joined by those of the memory bank. Each relation then
     adds its term (already multiplied by its weight).
+
+    In distributed training the prototypes, labels and tags of every
+    rank's segments are gathered (the prototypes with gradients, which flow
+    back to the rank that owns them), segment and image ids are offset per
+    rank, and each relation's mean is taken over the contributing pixels
+    of all ranks: with DDP's gradient averaging, N processes compute the
+    loss and gradients of one process on the concatenated batch.
 
     Args:
         relations (list[dict]): Relation configs, e.g.
@@ -120,7 +126,13 @@ class SegSortLoss(nn.Module):
             feats, valid, self.kmeans_grid, self.kmeans_iters
         )
         segs = make_segments(clusters, labels, superpixels)
-        protos = segment_prototypes(embeddings, segs.ids, segs.num)
+        # Segments and images of all ranks; this rank's come at offsets.
+        protos, seg_offset = all_gather_cat_with_grad(
+            segment_prototypes(embeddings, segs.ids, segs.num)
+        )
+        tags, image_offset = all_gather_cat_with_grad(tags)
+        seg_labels = all_gather_cat(segs.labels)
+        seg_images = all_gather_cat(segs.images + image_offset)
         mem_protos, mem_labels, mem_tags = self.memory.get(
             protos, self.num_classes
         )
@@ -136,18 +148,19 @@ class SegSortLoss(nn.Module):
             pix_feat=feats.permute(0, 2, 3, 1).reshape(-1, feats.shape[1])[
                 flat_valid
             ],
-            pix_seg=pixels(segs.ids),
+            pix_seg=pixels(segs.ids) + seg_offset,
             pix_label=pixels(labels),
             pix_image=pixels(
                 torch.arange(n, device=labels.device)
                 .view(n, 1, 1)
                 .expand(n, h, w)
-            ),
+            )
+            + image_offset,
             pix_cluster=pixels(clusters),
             pix_region=None if superpixels is None else pixels(superpixels),
             protos=protos,
-            seg_labels=segs.labels,
-            seg_images=segs.images,
+            seg_labels=seg_labels,
+            seg_images=seg_images,
             tags=tags.to(protos.dtype),
             mem_protos=mem_protos.to(protos.dtype),
             mem_labels=mem_labels,
@@ -156,5 +169,5 @@ class SegSortLoss(nn.Module):
         )
         losses = {rel.name: rel(batch) for rel in self.relations}
         if self.training:
-            self.memory.push(protos, segs.labels, batch.tags[segs.images])
+            self.memory.push(protos, seg_labels, batch.tags[seg_images])
         return losses
