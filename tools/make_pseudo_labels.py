@@ -82,6 +82,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
     )
     parser.add_argument(
+        '--crf',
+        type=int,
+        metavar='MAX_PIXELS',
+        help='apply the dense CRF (reference settings) at up to MAX_PIXELS '
+        "pixels, e.g. 4096, when the config's pseudo_label_cfg has none",
+    )
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -118,6 +125,8 @@ def main(argv=None) -> int:
             init_cpu_dist(cfg)
     rank, world = dist.get_rank(), dist.get_world_size()
     plc = dict(DEFAULTS, **cfg.get('pseudo_label_cfg', {}))
+    if args.crf and plc['crf'] is None:
+        plc['crf'] = dict(max_pixels=args.crf)
     dataset_cfg = cfg.train_dataloader.dataset.copy()
     dataset_cfg.pipeline = plc['pipeline']
     dataset = DATASETS.build(dataset_cfg)

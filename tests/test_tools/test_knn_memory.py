@@ -10,7 +10,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmseg_spml.refinement import load_memory
-from tests.helpers.tools import ROOT, load_tool
+from tests.helpers.tools import ROOT, load_tool, python_tool, run
 
 TINY_SPML = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_spml.py')
 
@@ -65,3 +65,32 @@ def test_memory_from_weak_labels_then_knn_prediction(
         == 1
     )
     assert 'weak or pseudo labels' in capsys.readouterr().out
+
+
+def test_knn_and_classifier_predict_through_tta(tmp_path, monkeypatch):
+    """tools/test.py --tta (MMSeg's SegTTAModel: scales and flips) runs in
+    both prediction modes."""
+    data = str(tmp_path / 'data')
+    monkeypatch.setenv('MMSEG_SPML_DATA', data)
+    cfg = Config.fromfile(TINY_SPML)
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    ckpt = tmp_path / 'stage1.pth'
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    memory = tmp_path / 'memory.pth'
+    load_tool('build_knn_memory.py').main(
+        [TINY_SPML, str(ckpt), '--out', str(memory), '--grid', '2', '2']
+    )
+    base = python_tool(
+        'test.py', TINY_SPML, str(ckpt), '--work-dir', str(tmp_path / 'w'),
+        '--tta',
+    )  # fmt: skip
+    knn = [
+        '--cfg-options',
+        f'model.knn.memory={memory}',
+        'model.knn.k=3',
+        'model.knn.grid=[2,2]',
+    ]
+    for extra in ([], knn):
+        proc = run(base + extra, data)
+        assert 'mIoU:' in proc.stdout
