@@ -48,6 +48,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=osp.join(ROOT, 'work_dirs', 'demo'),
         help='where runs and the results table are written',
     )
+    parser.add_argument('--baseline-config', default=BASELINE)
+    parser.add_argument('--stage1-config', default=STAGE1)
+    parser.add_argument('--stage2-config', default=STAGE2)
     parser.add_argument(
         '--types',
         nargs='+',
@@ -59,7 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def train_baseline(work_dir: str) -> dict:
+def train_baseline(config: str, work_dir: str) -> dict:
     try:
         return dict(last_val_metrics(work_dir), seconds=0.0)
     except RuntimeError:
@@ -67,7 +70,7 @@ def train_baseline(work_dir: str) -> dict:
     cmd = [
         sys.executable,
         osp.join(ROOT, 'tools', 'train.py'),
-        osp.join(ROOT, BASELINE),
+        config,
         '--work-dir',
         work_dir,
     ]
@@ -77,15 +80,15 @@ def train_baseline(work_dir: str) -> dict:
     return dict(last_val_metrics(work_dir), seconds=time.time() - start)
 
 
-def run_pipeline(kind: str, work_dir: str) -> dict:
+def run_pipeline(kind: str, work_dir: str, args: argparse.Namespace) -> dict:
     """SPML's pipeline on weak labels of ``kind``; its results."""
-    root = demo_data_root(osp.join(ROOT, STAGE1))
+    root = demo_data_root(args.stage1_config)
     options = [f'train_dataloader.dataset.weak.type={kind}']
     cmd = [
         sys.executable,
         osp.join(ROOT, 'tools', 'spml_pipeline.py'),
-        osp.join(ROOT, STAGE1),
-        osp.join(ROOT, STAGE2),
+        args.stage1_config,
+        args.stage2_config,
         '--work-dir',
         work_dir,
         '--gt-dir',
@@ -126,12 +129,15 @@ def format_table(full: dict, rows: List[tuple]) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    for key in ('baseline_config', 'stage1_config', 'stage2_config'):
+        setattr(args, key, osp.join(ROOT, getattr(args, key)))
     work = osp.abspath(args.work_dir)
     full = train_baseline(
-        osp.join(work, osp.splitext(osp.basename(BASELINE))[0])
+        args.baseline_config,
+        osp.join(work, osp.splitext(osp.basename(BASELINE))[0]),
     )
     rows = [
-        (kind, run_pipeline(kind, osp.join(work, f'spml_{kind}')))
+        (kind, run_pipeline(kind, osp.join(work, f'spml_{kind}'), args))
         for kind in args.types
     ]
     table = format_table(full, rows)

@@ -4,7 +4,7 @@ import os.path as osp
 
 import pytest
 
-from tests.helpers.tools import python_tool, run
+from tests.helpers.tools import ROOT, python_tool, run
 
 
 def test_make_demo_data_help(tmp_path):
@@ -33,25 +33,28 @@ def test_make_demo_data_writes_and_rejects_mismatch(tmp_path):
 
 @pytest.mark.slow
 def test_run_demo_prints_table(tmp_path):
-    """The demo driver with the tiny model: trains, then prints the table."""
-    opts = [
-        'train_cfg.max_iters=2',
-        'train_cfg.val_interval=2',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
-        'train_dataloader.dataset.generator.num_train=4',
-        'val_dataloader.dataset.generator.num_train=4',
-        'train_dataloader.dataset.generator.num_val=2',
-        'val_dataloader.dataset.generator.num_val=2',
-    ]
+    """The demo driver with tiny configs: baseline, SPML pipeline, table."""
     work = str(tmp_path / 'demo')
+    configs = osp.join(ROOT, 'tests', 'data', 'configs')
     proc = run(
-        python_tool('run_demo.py', '--work-dir', work, '--cfg-options', *opts),
+        python_tool(
+            'run_demo.py',
+            '--work-dir',
+            work,
+            '--baseline-config',
+            osp.join(configs, 'tiny_demo.py'),
+            '--stage1-config',
+            osp.join(configs, 'tiny_spml.py'),
+            '--stage2-config',
+            osp.join(configs, 'tiny_classifier.py'),
+        ),
         str(tmp_path / 'data'),
+        timeout=900,
     )
-    assert '| supervision | mIoU |' in proc.stdout
-    assert '| full masks' in proc.stdout
-    table = open(osp.join(work, 'demo_results.md')).read()
-    assert table.splitlines()[2].startswith('| full masks')
+    assert '| supervision | stage-1 classifier |' in proc.stdout
+    table = open(osp.join(work, 'demo_results.md')).read().splitlines()
+    assert table[2].startswith('| full masks')
+    cells = [c.strip() for c in table[3].strip('|').split('|')]
+    assert cells[0] == 'scribbles (SPML)'
+    raw, walked = (float(v) for v in cells[2].split(' / '))
+    assert all(0 <= float(v) <= 100 for v in (cells[1], raw, walked, cells[3]))
