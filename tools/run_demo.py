@@ -122,7 +122,7 @@ def format_table(full: dict, rows: List[tuple]) -> str:
         lines.append(
             f'| {kind} (SPML) | {r["stage1"]["mIoU"]:.2f} | '
             f'{r["raw"]["mIoU"]:.2f} / {r["pseudo"]["mIoU"]:.2f} | '
-            f'{r["stage2"]["mIoU"]:.2f} | {r["seconds"]:.0f} |'
+            f'{r["final"]["mIoU"]:.2f} | {r["seconds"]:.0f} |'
         )
     return '\n'.join(lines)
 

@@ -6,8 +6,10 @@ r"""Run SPML's stages end to end, caching each stage's output.
    config's ``pseudo_label_cfg`` (random walk, optional CRF);
 3. **stage 2**: train the softmax classifier on the frozen stage-1
    embedding from the pseudo labels (``load_from`` the stage-1 weights);
-4. the final model is stage 2's; every stage's validation mIoU is read
-   from its log.
+4. with ``--rounds 2`` (the paper's tag setting), the stage-2 classifier
+   makes new pseudo labels and a new classifier is trained on them;
+5. the final model is the last classifier; every stage's validation mIoU
+   is read from its log.
 
 Each stage is skipped when its output exists (a finished run, a complete
 pseudo-label folder), so a rerun continues where the last one stopped and
@@ -57,6 +59,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--compare-raw',
         action='store_true',
         help='also write and score pseudo labels without random walk/CRF',
+    )
+    parser.add_argument(
+        '--rounds',
+        type=int,
+        default=1,
+        help='pseudo-label/classifier rounds; from round 2 the previous '
+        "classifier makes the pseudo labels (the paper's tag setting: 2)",
     )
     parser.add_argument(
         '--stage1-options',
@@ -138,6 +147,47 @@ def score(pred: str, args: argparse.Namespace) -> Optional[dict]:
         return json.load(f)
 
 
+def next_round(
+    args: argparse.Namespace,
+    work: str,
+    round_idx: int,
+    stage1_ckpt: str,
+    prev_ckpt: str,
+    prev_pseudo: str,
+    result: dict,
+):
+    """Pseudo labels from the previous classifier, then a new classifier
+    on the (frozen) stage-1 embedding; returns its metrics, checkpoint and
+    pseudo-label folder."""
+    labels_of = [
+        'train_dataloader.dataset.data_prefix.weak_path={}',
+        'train_dataloader.dataset.tags_file={}/tags.json',
+    ]
+    pseudo = osp.join(work, f'pseudo_labels_round{round_idx}')
+    pseudo_labels(
+        args.stage2,
+        prev_ckpt,
+        pseudo,
+        args.stage2_options
+        + [o.format(prev_pseudo) for o in labels_of]
+        # The previous pseudo labels label every pixel: keeping them as
+        # annotations would copy them.
+        + ['pseudo_label_cfg.keep_weak_labels=False'],
+    )
+    stage_dir = osp.join(work, f'stage2_round{round_idx}')
+    metrics = train(
+        args.stage2,
+        stage_dir,
+        args.stage2_options
+        + [f'load_from={stage1_ckpt}']
+        + [o.format(pseudo) for o in labels_of],
+    )
+    result[f'round{round_idx}'] = dict(
+        pseudo=score(pseudo, args), stage2=metrics
+    )
+    return metrics, checkpoint_of(stage_dir), pseudo
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     args.stage1, args.stage2 = map(osp.abspath, (args.stage1, args.stage2))
@@ -172,6 +222,12 @@ def main(argv=None) -> int:
         ],
     )
     result['stage2'] = stage2
+    final, prev_ckpt = stage2, checkpoint_of(osp.join(work, 'stage2'))
+    for round_idx in range(2, args.rounds + 1):
+        final, prev_ckpt, pseudo = next_round(
+            args, work, round_idx, ckpt, prev_ckpt, pseudo, result
+        )
+    result['final'] = final
     summary = osp.join(work, 'pipeline_results.json')
     save_json(summary, result)
     print(f'\n[spml pipeline] results in {summary}')
@@ -183,7 +239,13 @@ def main(argv=None) -> int:
             f'refined pseudo labels mIoU (train): '
             f'{result["pseudo"]["mIoU"]:.2f}'
         )
-    print(f'stage 2 (final) mIoU (val): {stage2["mIoU"]:.2f}')
+    print(f'stage 2 mIoU (val): {stage2["mIoU"]:.2f}')
+    for round_idx in range(2, args.rounds + 1):
+        print(
+            f'round {round_idx} stage 2 mIoU (val): '
+            f'{result[f"round{round_idx}"]["stage2"]["mIoU"]:.2f}'
+        )
+    print(f'final mIoU (val): {final["mIoU"]:.2f}')
     return 0
 
 

@@ -5,10 +5,10 @@
 # from fresh weights for 500 more iterations. The hook overwrites
 # `label_dir`, so point it (and the training set) at a *copy* of the pseudo
 # masks:
-#   cp -r work_dirs/pmm_demo/pseudo_cvs_ppmg work_dirs/cyclic_masks
-#   python tools/train.py CONFIG --cfg-options \
-#     train_dataloader.dataset.data_prefix.seg_map_path=$PWD/work_dirs/cyclic_masks \
-#     custom_hooks.0.label_dir=$PWD/work_dirs/cyclic_masks
+#   M=$PWD/work_dirs/cyclic_masks
+#   cp -r work_dirs/pmm_demo/pseudo_cvs_ppmg $M
+#   python tools/train.py CONFIG --cfg-options custom_hooks.0.label_dir=$M \
+#     train_dataloader.dataset.data_prefix.seg_map_path=$M
 _base_ = ['./deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-puf.py']
 round_iters = 500
 max_iters = 2 * round_iters

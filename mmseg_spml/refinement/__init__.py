@@ -2,7 +2,7 @@
 """Pure torch refinement and inference of class scores: random walk, dense
 CRF and KNN segment retrieval."""
 
-from .crf import crf_available, dense_crf
+from .crf import crf_available, dense_crf, dense_crf_downsampled
 from .knn import (
     MEMORY_KEYS,
     cluster_prototypes,
@@ -26,6 +26,7 @@ __all__ = [
     'cluster_prototypes',
     'crf_available',
     'dense_crf',
+    'dense_crf_downsampled',
     'embedding_affinity',
     'image_prototypes',
     'knn_search',

@@ -293,3 +293,40 @@ def dense_crf(
     return _dense_crf_torch(
         image, probs, num_iters, *kernel_args, max_pixels, chunk_size
     )
+
+
+def dense_crf_downsampled(
+    image: Tensor, scores: Tensor, max_pixels: int = 128 * 128, **kwargs
+) -> Tensor:
+    """:func:`dense_crf` at a reduced resolution, for images larger than
+    exact message passing affords: image and scores are resized (aspect
+    kept) to at most ``max_pixels`` pixels, the scores normalised to
+    probabilities, refined, and upsampled back.
+
+    Args:
+        image (Tensor): RGB image (3, H, W), 0-255.
+        scores (Tensor): Non-negative class scores (C, h, w), any size.
+        max_pixels (int): Largest number of pixels the CRF runs at.
+        **kwargs: :func:`dense_crf` arguments.
+
+    Returns:
+        Tensor: (C, H, W) refined probabilities at the image's size.
+    """
+    h, w = image.shape[1:]
+    scale = min(1.0, (max_pixels / (h * w)) ** 0.5)
+    size = (max(1, int(h * scale)), max(1, int(w * scale)))
+
+    def resize(x: Tensor, to) -> Tensor:
+        return torch.nn.functional.interpolate(
+            x[None].float(), size=to, mode='bilinear', align_corners=False
+        )[0]
+
+    probs = resize(scores, size)
+    probs = probs / probs.sum(0, keepdim=True).clamp(min=1e-12)
+    refined = dense_crf(
+        resize(image, size),
+        probs,
+        max_pixels=size[0] * size[1],
+        **kwargs,
+    )
+    return resize(refined, (h, w))

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .crf import dense_crf
+from .crf import dense_crf_downsampled
 from .random_walk import normalize_by_max, random_walk, restrict_to_classes
 
 
@@ -53,7 +53,7 @@ def refine_pseudo_label(
        ``flip_embeddings`` the affinity is flip-averaged);
     3. the scores are upsampled to the image; with ``crf_cfg``, a dense
        CRF refines them at a resolution of at most ``crf_cfg['max_pixels']``
-       (default 160 x 160) before the final upsampling;
+       (default 128 x 128, :func:`dense_crf_downsampled`);
     4. argmax; pixels annotated in ``weak_label`` (values < C) keep their
        annotation.
 
@@ -105,16 +105,7 @@ def refine_pseudo_label(
         )[0]
         scores = normalize_by_max(scores[None])[0]
     if crf_cfg is not None:
-        cfg = dict(crf_cfg)
-        crf_size = _fit(size, cfg.pop('max_pixels', 160 * 160))
-        probs = _resize(scores, crf_size)
-        probs = probs / probs.sum(0, keepdim=True).clamp(min=1e-12)
-        scores = dense_crf(
-            _resize(image.float(), crf_size),
-            probs,
-            max_pixels=crf_size[0] * crf_size[1],
-            **cfg,
-        )
+        scores = dense_crf_downsampled(image, scores, **crf_cfg)
     label = _resize(scores, size).argmax(0)
     if weak_label is not None:
         if tuple(weak_label.shape) != size:

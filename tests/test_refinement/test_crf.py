@@ -5,7 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from mmseg_spml.refinement import crf_available, dense_crf
+from mmseg_spml.refinement import (
+    crf_available,
+    dense_crf,
+    dense_crf_downsampled,
+)
 
 RED, BLUE = (200.0, 30.0, 30.0), (30.0, 30.0, 200.0)
 
@@ -145,3 +149,20 @@ def test_dense_crf_limits_and_backends():
             dense_crf(image, probs, backend='pydensecrf')
         auto = dense_crf(image, probs, backend='auto')
         assert torch.equal(auto, dense_crf(image, probs, backend='torch'))
+
+
+def test_downsampled_crf_runs_at_the_cap_and_returns_the_image_size():
+    g = torch.Generator().manual_seed(0)
+    image = torch.randint(0, 256, (3, 8, 12), generator=g).float()
+    scores = torch.rand(3, 4, 6, generator=g)
+    # Large enough cap: the same as dense_crf on the upsampled scores.
+    out = dense_crf_downsampled(image, scores, max_pixels=96, num_iters=2)
+    up = torch.nn.functional.interpolate(
+        scores[None], size=(8, 12), mode='bilinear', align_corners=False
+    )[0]
+    ref = dense_crf(image, up / up.sum(0, keepdim=True), num_iters=2)
+    torch.testing.assert_close(out, ref)
+    # A small cap: refined at 4x6, returned at 8x12, still probabilities.
+    small = dense_crf_downsampled(image, scores, max_pixels=24, num_iters=2)
+    assert small.shape == (3, 8, 12)
+    torch.testing.assert_close(small.sum(0), torch.ones(8, 12))

@@ -69,7 +69,7 @@ def test_memory_from_weak_labels_then_knn_prediction(
 
 def test_knn_and_classifier_predict_through_tta(tmp_path, monkeypatch):
     """tools/test.py --tta (MMSeg's SegTTAModel: scales and flips) runs in
-    both prediction modes."""
+    both prediction modes, and the CRF switch refines predictions."""
     data = str(tmp_path / 'data')
     monkeypatch.setenv('MMSEG_SPML_DATA', data)
     cfg = Config.fromfile(TINY_SPML)
@@ -94,3 +94,14 @@ def test_knn_and_classifier_predict_through_tta(tmp_path, monkeypatch):
     for extra in ([], knn):
         proc = run(base + extra, data)
         assert 'mIoU:' in proc.stdout
+    # The CRF switch (no TTA).
+    proc = run(
+        base[:-1]
+        + [
+            '--cfg-options',
+            'model.crf.max_pixels=256',
+            'model.crf.num_iters=2',
+        ],
+        data,
+    )
+    assert 'mIoU:' in proc.stdout

@@ -24,12 +24,16 @@ def test_pipeline_runs_every_stage_once(tmp_path):
         '--compare-raw',
         '--num-classes',
         '7',
+        '--rounds',
+        '2',
     )
     first = run(cmd, data)
-    assert 'stage 2 (final) mIoU (val)' in first.stdout
+    assert 'final mIoU (val)' in first.stdout
     assert 'Loads checkpoint' in first.stdout  # stage 2 loads stage 1
     result = json.loads((work / 'pipeline_results.json').read_text())
-    assert {'stage1', 'pseudo', 'raw', 'stage2'} <= set(result)
+    assert {'stage1', 'pseudo', 'raw', 'stage2', 'round2'} <= set(result)
+    assert result['final'] == result['round2']['stage2']
+    assert (work / 'pseudo_labels_round2' / 'tags.json').exists()
     assert (
         len(json.loads((work / 'pseudo_labels' / 'tags.json').read_text()))
         == 4

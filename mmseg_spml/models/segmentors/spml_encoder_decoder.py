@@ -4,6 +4,7 @@ pixels as void."""
 
 from typing import Dict, List, Optional, Tuple
 
+import mmcv
 import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
@@ -13,7 +14,11 @@ from mmseg.utils import SampleList
 from torch import Tensor, nn
 
 from mmseg_spml.datasets.constants import IGNORE_INDEX
-from mmseg_spml.refinement import knn_segment_scores, load_memory
+from mmseg_spml.refinement import (
+    dense_crf_downsampled,
+    knn_segment_scores,
+    load_memory,
+)
 
 
 def unlabelled_as_void(samples: SampleList, num_classes: int) -> SampleList:
@@ -59,6 +64,11 @@ class SPMLEncoderDecoder(EncoderDecoder):
     Args:
         freeze_embedding (bool): Freeze everything but the classifier.
             Default: False.
+        crf (dict, optional): Refine every prediction with a dense CRF on
+            the original image (read from ``img_path``), at up to
+            ``max_pixels`` pixels (:func:`dense_crf_downsampled`; other keys
+            are :func:`dense_crf` arguments). With TTA, each view is
+            refined before the views are merged. Default: None (no CRF).
         knn (dict, optional): KNN prediction: ``memory`` (path of the
             memory file) and keyword arguments of
             :func:`~mmseg_spml.refinement.knn_segment_scores` (``k``,
@@ -71,9 +81,11 @@ class SPMLEncoderDecoder(EncoderDecoder):
         self,
         freeze_embedding: bool = False,
         knn: Optional[dict] = None,
+        crf: Optional[dict] = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.crf_cfg = None if crf is None else dict(crf)
         self.knn_cfg = None if knn is None else dict(knn)
         if self.knn_cfg is not None and 'memory' not in self.knn_cfg:
             raise ValueError('knn needs memory=<path of a memory file>')
@@ -147,3 +159,22 @@ class SPMLEncoderDecoder(EncoderDecoder):
             mode='bilinear',
             align_corners=self.align_corners,
         )
+
+    def postprocess_result(
+        self, seg_logits: Tensor, data_samples: SampleList = None
+    ) -> SampleList:
+        """MMSeg's results, refined by the dense CRF when ``crf`` is set
+        (``seg_logits`` become the log of the refined probabilities)."""
+        samples = super().postprocess_result(seg_logits, data_samples)
+        if self.crf_cfg is None or data_samples is None:
+            return samples
+        for sample in samples:
+            image = mmcv.imread(sample.img_path, channel_order='rgb')
+            image = torch.from_numpy(image).permute(2, 0, 1)
+            logits = sample.seg_logits.data
+            probs = dense_crf_downsampled(
+                image.to(logits.device), logits.softmax(0), **self.crf_cfg
+            )
+            sample.seg_logits = PixelData(data=probs.clamp(min=1e-8).log())
+            sample.pred_sem_seg = PixelData(data=probs.argmax(0, keepdim=True))
+        return samples
