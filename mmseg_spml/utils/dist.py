@@ -8,11 +8,28 @@ import torch.distributed as torch_dist
 from mmengine import dist
 from torch import Tensor
 
+_GROUP = None
+
+
+def _group():
+    """A process group of its own for these collectives.
+
+    The backward of :func:`all_gather_cat_with_grad` all-reduces while
+    DDP's reducer all-reduces gradient buckets from autograd hooks; on one
+    group the two could be issued in different orders on different ranks
+    and deadlock. Created on first use (every rank gets here in the same
+    order: the loss's forward).
+    """
+    global _GROUP
+    if _GROUP is None:
+        _GROUP = torch_dist.new_group(list(range(dist.get_world_size())))
+    return _GROUP
+
 
 def _sizes(n: int, device) -> List[int]:
     """First-dimension size ``n`` of every rank, in rank order."""
     size = torch.tensor([n], device=device)
-    return [int(s) for s in dist.all_gather(size)]
+    return [int(s) for s in dist.all_gather(size, group=_group())]
 
 
 def all_gather_cat(tensor: Tensor) -> Tensor:
@@ -27,7 +44,7 @@ def all_gather_cat(tensor: Tensor) -> Tensor:
     sizes = _sizes(tensor.shape[0], tensor.device)
     padded = tensor.new_zeros((max(sizes),) + tensor.shape[1:])
     padded[: tensor.shape[0]] = tensor
-    parts = dist.all_gather(padded.contiguous())
+    parts = dist.all_gather(padded.contiguous(), group=_group())
     return torch.cat([p[:n] for p, n in zip(parts, sizes)])
 
 
@@ -43,13 +60,13 @@ class _GatherWithGrad(torch.autograd.Function):
         parts = [
             torch.empty_like(tensor) for _ in range(dist.get_world_size())
         ]
-        torch_dist.all_gather(parts, tensor.contiguous())
+        torch_dist.all_gather(parts, tensor.contiguous(), group=_group())
         return torch.cat(parts)
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> Tensor:
         grad = grad.contiguous().clone()
-        torch_dist.all_reduce(grad)
+        torch_dist.all_reduce(grad, group=_group())
         start = ctx.rank * ctx.rows
         return grad[start : start + ctx.rows]
 
@@ -77,5 +94,5 @@ def all_reduce_sum(tensor: Tensor) -> Tensor:
     """Sum of ``tensor`` over all ranks (a copy; no gradient)."""
     tensor = tensor.detach().clone()
     if dist.get_world_size() > 1:
-        torch_dist.all_reduce(tensor)
+        torch_dist.all_reduce(tensor, group=_group())
     return tensor

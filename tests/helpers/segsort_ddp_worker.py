@@ -1,0 +1,110 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""Worker of tests/test_models/test_losses/test_segsort_ddp.py: trains a
+1x1-conv embedding head with the SegSort loss for a few steps on its share
+of a fixed global batch, under DDP when launched by torchrun, and saves
+the (rank-averaged) losses and the head's gradients.
+
+Usage:
+    python tests/helpers/segsort_ddp_worker.py OUT
+    python -m torch.distributed.run --nproc_per_node 2 \
+        tests/helpers/segsort_ddp_worker.py OUT
+"""
+
+import os
+import sys
+
+import torch
+import torch.distributed as torch_dist
+import torch.nn.functional as F
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+from torch import nn
+
+import mmseg_spml  # noqa: F401
+from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+
+N, C, SIZE, STEPS = 4, 6, 12, 3
+LOSS = dict(
+    type='SegSortLoss',
+    num_classes=C,
+    kmeans_grid=(2, 2),
+    memory_size=2,
+    relations=[
+        dict(type='SemanticAnnotation', concentration=6),
+        dict(type='SemanticCooccurrence', concentration=12),
+        dict(type='LowLevelSimilarity', concentration=16),
+        dict(type='FeatureAffinity', concentration=12, threshold=0.5),
+    ],
+)
+
+
+def _batch(step: int):
+    """Features, labels, tags and superpixels of N images (global)."""
+    g = torch.Generator().manual_seed(100 + step)
+    feats = torch.randn(N, 5, SIZE, SIZE, generator=g)
+    labels = torch.full((N, SIZE, SIZE), UNLABELLED)
+    tags = torch.zeros(N, C)
+    for i in range(N):
+        classes = torch.randperm(C - 1, generator=g)[:2] + 1
+        labels[i, 1:3, 2:9] = classes[0]
+        labels[i, 8:10, 3:10] = classes[1] if i % 2 else 0
+        tags[i, classes] = 1
+        tags[i, 0] = 1
+    labels[:, :, -1] = IGNORE_INDEX
+    # Unequal shares: the second half of the batch has far fewer valid and
+    # labelled pixels, so per-rank means would differ from the global one.
+    labels[N // 2 :, :6] = IGNORE_INDEX
+    yy, xx = torch.meshgrid(
+        torch.arange(SIZE), torch.arange(SIZE), indexing='ij'
+    )
+    sp = ((yy // 4) * 3 + xx // 4).expand(N, SIZE, SIZE).contiguous()
+    return feats, labels, tags, sp
+
+
+def run(out: str) -> None:
+    """Train STEPS steps on this rank's share; save losses and grads."""
+    rank = int(os.environ.get('RANK', 0))
+    world = int(os.environ.get('WORLD_SIZE', 1))
+    if world > 1:
+        torch_dist.init_process_group('gloo', rank=rank, world_size=world)
+    torch.set_num_threads(1)
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    head = nn.Conv2d(5, 8, 1)
+    model = head
+    if world > 1:
+        model = nn.parallel.DistributedDataParallel(head)
+    loss_fn = MODELS.build(LOSS).train()
+    share = slice(rank * N // world, (rank + 1) * N // world)
+    records = []
+    for step in range(STEPS):
+        feats, labels, tags, sp = (t[share] for t in _batch(step))
+        head.zero_grad()
+        emb = F.normalize(model(feats), dim=1)
+        losses = loss_fn(emb, labels, tags, sp)
+        sum(losses.values()).backward()
+        values = torch.stack([v.detach() for v in losses.values()])
+        if world > 1:  # the mean over ranks is the global loss
+            torch_dist.all_reduce(values)
+            values /= world
+        records.append(
+            dict(
+                losses=values,
+                grad_w=head.weight.grad.clone(),
+                grad_b=head.bias.grad.clone(),
+                memory=len(loss_fn.memory.get(emb, C)[0]),
+            )
+        )
+    if rank == 0:
+        torch.save(records, out)
+    if world > 1:
+        torch_dist.barrier()
+
+
+if __name__ == '__main__':
+    run(sys.argv[1])
+    # Tearing down gloo process groups at interpreter exit hangs now and
+    # then with this torch build (the results are written by then): leave
+    # without the teardown.
+    sys.stdout.flush()
+    os._exit(0)
