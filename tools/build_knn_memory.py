@@ -24,14 +24,12 @@ import sys
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config, DictAction
-from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
-from mmseg.registry import DATASETS, MODELS
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.refinement import image_prototypes, save_memory
+from mmseg_spml.utils.models import build_trained_model, training_images
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,25 +67,24 @@ def main(argv=None) -> int:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset_cfg = cfg.train_dataloader.dataset.copy()
-    dataset_cfg.pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadWeakAnnotations'),
-        dict(type='PackWeakSegInputs'),
-    ]
-    dataset = DATASETS.build(dataset_cfg)
+    dataset = training_images(
+        cfg,
+        [
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadWeakAnnotations'),
+            dict(type='PackWeakSegInputs'),
+        ],
+    )
     if not dataset.data_prefix.get('weak_path'):
         print(
             'error: the memory is built from weak or pseudo labels, but the '
             "training set has no data_prefix['weak_path']"
         )
         return 1
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    model = build_trained_model(cfg, args.checkpoint, args.device)
     if not hasattr(model.decode_head, 'embed'):
         print(f'error: {args.config} has no SPML decode head (embed())')
         return 1
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
-    model.to(args.device).eval()
     num_classes = model.decode_head.num_classes
     protos, labels = [], []
     bar = ProgressBar(len(dataset))

@@ -31,14 +31,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
-from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
-from mmseg.registry import DATASETS, MODELS
 from torch import Tensor
 
 import mmseg_spml  # noqa: F401
+from mmseg_spml.utils.models import build_trained_model, training_images
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -127,17 +125,16 @@ def main(argv=None) -> int:
             'not a CAMClassifier'
         )
         return 1
-    dataset_cfg = cfg.train_dataloader.dataset.copy()
-    dataset_cfg.pipeline = cfg.get(
-        'cam_pipeline',
-        [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')],
-    )
     if args.split:
-        dataset_cfg.ann_file = osp.abspath(args.split)
-    dataset = DATASETS.build(dataset_cfg)
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
-    model.to(args.device).eval()
+        cfg.train_dataloader.dataset.ann_file = osp.abspath(args.split)
+    dataset = training_images(
+        cfg,
+        cfg.get(
+            'cam_pipeline',
+            [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')],
+        ),
+    )
+    model = build_trained_model(cfg, args.checkpoint, args.device)
     os.makedirs(args.out, exist_ok=True)
     todo = []
     for idx in range(len(dataset)):

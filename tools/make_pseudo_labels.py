@@ -41,16 +41,14 @@ import torch
 import torch.nn.functional as F
 from mmengine import dist
 from mmengine.config import Config, DictAction
-from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
-from mmseg.registry import DATASETS, MODELS
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.refinement.pseudo_labels import refine_pseudo_label
 from mmseg_spml.utils import adapt_cfg_to_device, init_cpu_dist
 from mmseg_spml.utils.io import label_palette, save_json, save_label_png
+from mmseg_spml.utils.models import build_trained_model, training_images
 
 DEFAULTS = dict(
     pipeline=[
@@ -127,15 +125,11 @@ def main(argv=None) -> int:
     plc = dict(DEFAULTS, **cfg.get('pseudo_label_cfg', {}))
     if args.crf and plc['crf'] is None:
         plc['crf'] = dict(max_pixels=args.crf)
-    dataset_cfg = cfg.train_dataloader.dataset.copy()
-    dataset_cfg.pipeline = plc['pipeline']
-    dataset = DATASETS.build(dataset_cfg)
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    dataset = training_images(cfg, plc['pipeline'])
+    model = build_trained_model(cfg, args.checkpoint, args.device)
     if not hasattr(model.decode_head, 'embed'):
         print(f'error: {args.config} has no SPML decode head (embed())')
         return 1
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
-    model.to(args.device).eval()
     num_classes = model.decode_head.num_classes
     palette = label_palette(dataset.metainfo.get('palette') or [[0, 0, 0]])
     os.makedirs(args.out, exist_ok=True)
