@@ -17,15 +17,15 @@ import argparse
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
 from typing import List
 
 from mmseg_spml.datasets.demo_scenes import demo_data_root
-from mmseg_spml.utils.runs import last_val_metrics
+from mmseg_spml.utils.runs import ToolRunner
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOOLS = ToolRunner(ROOT, '[demo]')
 BASELINE = (
     'configs/baselines/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-128x128.py'
 )
@@ -62,31 +62,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def train_baseline(config: str, work_dir: str) -> dict:
-    try:
-        return dict(last_val_metrics(work_dir), seconds=0.0)
-    except RuntimeError:
-        pass
-    cmd = [
-        sys.executable,
-        osp.join(ROOT, 'tools', 'train.py'),
-        config,
-        '--work-dir',
-        work_dir,
-    ]
-    print(f'[demo] {" ".join(cmd)}', flush=True)
-    start = time.time()
-    subprocess.run(cmd, check=True, cwd=ROOT)
-    return dict(last_val_metrics(work_dir), seconds=time.time() - start)
-
-
 def run_pipeline(kind: str, work_dir: str, args: argparse.Namespace) -> dict:
     """SPML's pipeline on weak labels of ``kind``; its results."""
     root = demo_data_root(args.stage1_config)
     options = [f'train_dataloader.dataset.weak.type={kind}']
-    cmd = [
-        sys.executable,
-        osp.join(ROOT, 'tools', 'spml_pipeline.py'),
+    cmd = TOOLS.command(
+        'spml_pipeline.py',
         args.stage1_config,
         args.stage2_config,
         '--work-dir',
@@ -100,10 +81,9 @@ def run_pipeline(kind: str, work_dir: str, args: argparse.Namespace) -> dict:
         '--compare-raw',
         '--stage1-options',
         *options,
-    ]
-    print(f'[demo] {" ".join(cmd)}', flush=True)
+    )
     start = time.time()
-    subprocess.run(cmd, check=True, cwd=ROOT)
+    TOOLS.run(cmd)
     with open(osp.join(work_dir, 'pipeline_results.json')) as f:
         result = json.load(f)
     result['seconds'] = time.time() - start
@@ -132,7 +112,7 @@ def main(argv=None) -> int:
     for key in ('baseline_config', 'stage1_config', 'stage2_config'):
         setattr(args, key, osp.join(ROOT, getattr(args, key)))
     work = osp.abspath(args.work_dir)
-    full = train_baseline(
+    full = TOOLS.train(
         args.baseline_config,
         osp.join(work, osp.splitext(osp.basename(BASELINE))[0]),
     )

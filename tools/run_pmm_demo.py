@@ -20,15 +20,14 @@ import argparse
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
-import time
 from typing import List
 
 from mmseg_spml.datasets.demo_scenes import demo_data_root
-from mmseg_spml.utils.runs import last_val_metrics
+from mmseg_spml.utils.runs import ToolRunner, last_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOOLS = ToolRunner(ROOT, '[pmm demo]')
 CAM_CONFIG = (
     'configs/pmm/cam_efflite0-d16_1xb8-500_demo-scenes-tags-128x128.py'
 )
@@ -57,41 +56,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(cmd: List[str]) -> None:
-    print(f'[pmm demo] {" ".join(cmd)}', flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT)
-
-
-def tool(name: str, *args: str) -> List[str]:
-    return [sys.executable, osp.join(ROOT, 'tools', name), *args]
-
-
-def train(config: str, work_dir: str, *options: str) -> dict:
-    """Train ``config`` unless ``work_dir`` holds a finished run; return
-    its last validation metrics and the training time (0 if skipped)."""
-    try:
-        return dict(last_val_metrics(work_dir), seconds=0.0)
-    except RuntimeError:
-        pass
-    cmd = tool('train.py', osp.join(ROOT, config), '--work-dir', work_dir)
-    if options:
-        cmd += ['--cfg-options', *options]
-    start = time.time()
-    run(cmd)
-    return dict(last_val_metrics(work_dir), seconds=time.time() - start)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     work = osp.abspath(args.work_dir)
     data_root = demo_data_root(osp.join(ROOT, CAM_CONFIG))
     cam_dir = osp.join(work, 'cam')
-    cam = train(CAM_CONFIG, cam_dir)
-    with open(osp.join(cam_dir, 'last_checkpoint')) as f:
-        checkpoint = f.read().strip()
+    cam = TOOLS.train(osp.join(ROOT, CAM_CONFIG), cam_dir)
+    checkpoint = last_checkpoint(cam_dir)
     cams = osp.join(work, 'cams')
-    run(
-        tool(
+    TOOLS.run(
+        TOOLS.command(
             'make_cams.py',
             osp.join(ROOT, CAM_CONFIG),
             checkpoint,
@@ -104,14 +78,14 @@ def main(argv=None) -> int:
     mask_rows = []
     for method in METHODS:
         out = osp.join(work, 'pseudo_' + method.replace('+', '_'))
-        run(
-            tool(
+        TOOLS.run(
+            TOOLS.command(
                 'make_pseudo_masks.py', cams, '--out', out, '--method', method
             )
         )
         scores = osp.join(out, 'scores.json')
-        run(
-            tool(
+        TOOLS.run(
+            TOOLS.command(
                 'eval_pseudo_masks.py',
                 out,
                 gt_dir,
@@ -131,8 +105,8 @@ def main(argv=None) -> int:
     seg_rows = []
     for loss, config in SEG_CONFIGS:
         stem = osp.splitext(osp.basename(config))[0]
-        metrics = train(
-            config,
+        metrics = TOOLS.train(
+            osp.join(ROOT, config),
             osp.join(work, stem),
             f'train_dataloader.dataset.data_prefix.seg_map_path={train_masks}',
         )

@@ -28,15 +28,14 @@ Examples:
 import argparse
 import json
 import os.path as osp
-import subprocess
 import sys
-import time
 from typing import List, Optional
 
 from mmseg_spml.utils.io import save_json
-from mmseg_spml.utils.runs import last_val_metrics
+from mmseg_spml.utils.runs import ToolRunner, last_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOOLS = ToolRunner(ROOT, '[spml pipeline]')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -83,34 +82,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def tool(name: str, *args: str) -> List[str]:
-    return [sys.executable, osp.join(ROOT, 'tools', name), *args]
-
-
-def run(cmd: List[str]) -> None:
-    print(f'[spml pipeline] {" ".join(cmd)}', flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT)
-
-
-def train(config: str, work_dir: str, options: List[str]) -> dict:
-    """Train unless ``work_dir`` holds a finished run; its metrics."""
-    try:
-        return dict(last_val_metrics(work_dir), seconds=0.0)
-    except RuntimeError:
-        pass
-    cmd = tool('train.py', config, '--work-dir', work_dir)
-    if options:
-        cmd += ['--cfg-options', *options]
-    start = time.time()
-    run(cmd)
-    return dict(last_val_metrics(work_dir), seconds=time.time() - start)
-
-
-def checkpoint_of(work_dir: str) -> str:
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
-
-
 def pseudo_labels(
     config: str, ckpt: str, out: str, options: List[str]
 ) -> None:
@@ -118,10 +89,10 @@ def pseudo_labels(
     written last)."""
     if osp.isfile(osp.join(out, 'tags.json')):
         return
-    cmd = tool('make_pseudo_labels.py', config, ckpt, '--out', out)
+    cmd = TOOLS.command('make_pseudo_labels.py', config, ckpt, '--out', out)
     if options:
         cmd += ['--cfg-options', *options]
-    run(cmd)
+    TOOLS.run(cmd)
 
 
 def score(pred: str, args: argparse.Namespace) -> Optional[dict]:
@@ -129,7 +100,7 @@ def score(pred: str, args: argparse.Namespace) -> Optional[dict]:
     if not args.gt_dir:
         return None
     out = osp.join(pred, 'scores.json')
-    cmd = tool(
+    cmd = TOOLS.command(
         'eval_pseudo_masks.py',
         pred,
         args.gt_dir,
@@ -142,7 +113,7 @@ def score(pred: str, args: argparse.Namespace) -> Optional[dict]:
     )
     if args.split:
         cmd += ['--split', args.split]
-    run(cmd)
+    TOOLS.run(cmd)
     with open(out) as f:
         return json.load(f)
 
@@ -175,7 +146,7 @@ def next_round(
         + ['pseudo_label_cfg.keep_weak_labels=False'],
     )
     stage_dir = osp.join(work, f'stage2_round{round_idx}')
-    metrics = train(
+    metrics = TOOLS.train(
         args.stage2,
         stage_dir,
         args.stage2_options
@@ -185,7 +156,7 @@ def next_round(
     result[f'round{round_idx}'] = dict(
         pseudo=score(pseudo, args), stage2=metrics
     )
-    return metrics, checkpoint_of(stage_dir), pseudo
+    return metrics, last_checkpoint(stage_dir), pseudo
 
 
 def main(argv=None) -> int:
@@ -193,8 +164,8 @@ def main(argv=None) -> int:
     args.stage1, args.stage2 = map(osp.abspath, (args.stage1, args.stage2))
     work = osp.abspath(args.work_dir)
     stage1_dir = osp.join(work, 'stage1')
-    stage1 = train(args.stage1, stage1_dir, args.stage1_options)
-    ckpt = checkpoint_of(stage1_dir)
+    stage1 = TOOLS.train(args.stage1, stage1_dir, args.stage1_options)
+    ckpt = last_checkpoint(stage1_dir)
     pseudo = osp.join(work, 'pseudo_labels')
     pseudo_labels(args.stage1, ckpt, pseudo, args.stage1_options)
     result = dict(stage1=stage1, pseudo=score(pseudo, args))
@@ -211,7 +182,7 @@ def main(argv=None) -> int:
             ],
         )
         result['raw'] = score(raw, args)
-    stage2 = train(
+    stage2 = TOOLS.train(
         args.stage2,
         osp.join(work, 'stage2'),
         args.stage2_options
@@ -222,7 +193,7 @@ def main(argv=None) -> int:
         ],
     )
     result['stage2'] = stage2
-    final, prev_ckpt = stage2, checkpoint_of(osp.join(work, 'stage2'))
+    final, prev_ckpt = stage2, last_checkpoint(osp.join(work, 'stage2'))
     for round_idx in range(2, args.rounds + 1):
         final, prev_ckpt, pseudo = next_round(
             args, work, round_idx, ckpt, prev_ckpt, pseudo, result
