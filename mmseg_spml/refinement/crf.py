@@ -32,10 +32,12 @@ Reference settings (SPML ``crf.py``): 10 iterations, Gaussian ``sxy=1``,
 weight 3; bilateral ``sxy=67``, ``srgb=3``, weight 4.
 """
 
+import math
 from typing import Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 #: Default limit on H * W for the torch backend (160 x 160 pixels).
@@ -295,6 +297,24 @@ def dense_crf(
     )
 
 
+def fit_size(size: Tuple[int, int], max_pixels: int) -> Tuple[int, int]:
+    """``size`` scaled down (aspect kept) to at most ``max_pixels``."""
+    h, w = size
+    if h * w <= max_pixels:
+        return h, w
+    scale = math.sqrt(max_pixels / (h * w))
+    return max(1, int(h * scale)), max(1, int(w * scale))
+
+
+def resize_map(x: Tensor, size: Tuple[int, int]) -> Tensor:
+    """Bilinear resize of a (C, h, w) map."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(
+        x[None].float(), size=size, mode='bilinear', align_corners=False
+    )[0]
+
+
 def dense_crf_downsampled(
     image: Tensor, scores: Tensor, max_pixels: int = 128 * 128, **kwargs
 ) -> Tensor:
@@ -313,20 +333,13 @@ def dense_crf_downsampled(
         Tensor: (C, H, W) refined probabilities at the image's size.
     """
     h, w = image.shape[1:]
-    scale = min(1.0, (max_pixels / (h * w)) ** 0.5)
-    size = (max(1, int(h * scale)), max(1, int(w * scale)))
-
-    def resize(x: Tensor, to) -> Tensor:
-        return torch.nn.functional.interpolate(
-            x[None].float(), size=to, mode='bilinear', align_corners=False
-        )[0]
-
-    probs = resize(scores, size)
+    size = fit_size((h, w), max_pixels)
+    probs = resize_map(scores, size)
     probs = probs / probs.sum(0, keepdim=True).clamp(min=1e-12)
     refined = dense_crf(
-        resize(image, size),
+        resize_map(image, size),
         probs,
         max_pixels=size[0] * size[1],
         **kwargs,
     )
-    return resize(refined, (h, w))
+    return resize_map(refined, (h, w))

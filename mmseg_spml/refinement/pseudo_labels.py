@@ -4,33 +4,14 @@
 by its maximum, random walk on the embedding affinity, upsample, dense CRF,
 argmax, and keep the annotated pixels."""
 
-import math
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .crf import dense_crf_downsampled
+from .crf import dense_crf_downsampled, fit_size, resize_map
 from .random_walk import normalize_by_max, random_walk, restrict_to_classes
-
-
-def _fit(size: Tuple[int, int], max_pixels: int) -> Tuple[int, int]:
-    """``size`` scaled down (aspect kept) to at most ``max_pixels``."""
-    h, w = size
-    if h * w <= max_pixels:
-        return h, w
-    scale = math.sqrt(max_pixels / (h * w))
-    return max(1, int(h * scale)), max(1, int(w * scale))
-
-
-def _resize(x: Tensor, size: Tuple[int, int]) -> Tensor:
-    """Bilinear resize of a (C, h, w) map."""
-    if tuple(x.shape[-2:]) == tuple(size):
-        return x
-    return F.interpolate(
-        x[None].float(), size=size, mode='bilinear', align_corners=False
-    )[0]
 
 
 def refine_pseudo_label(
@@ -93,20 +74,22 @@ def refine_pseudo_label(
     )[0]
     if random_walk_cfg is not None:
         cfg = dict(random_walk_cfg)
-        walk_size = _fit(scores.shape[1:], cfg.get('max_pixels', 128 * 128))
+        walk_size = fit_size(
+            scores.shape[1:], cfg.get('max_pixels', 128 * 128)
+        )
         flip = None
         if flip_embeddings is not None:
-            flip = F.normalize(_resize(flip_embeddings, walk_size), dim=0)
+            flip = F.normalize(resize_map(flip_embeddings, walk_size), dim=0)
         scores = random_walk(
-            _resize(scores, walk_size)[None],
-            F.normalize(_resize(embeddings, walk_size), dim=0)[None],
+            resize_map(scores, walk_size)[None],
+            F.normalize(resize_map(embeddings, walk_size), dim=0)[None],
             flip_embeddings=None if flip is None else flip[None],
             **cfg,
         )[0]
         scores = normalize_by_max(scores[None])[0]
     if crf_cfg is not None:
         scores = dense_crf_downsampled(image, scores, **crf_cfg)
-    label = _resize(scores, size).argmax(0)
+    label = resize_map(scores, size).argmax(0)
     if weak_label is not None:
         if tuple(weak_label.shape) != size:
             raise ValueError(
