@@ -10,6 +10,8 @@ import sys
 import time
 from typing import Dict, List, Sequence
 
+from mmengine.config import Config
+
 
 def last_val_metrics(work_dir: str) -> Dict[str, float]:
     """Metrics of the last validation of the newest run in ``work_dir``.
@@ -70,6 +72,65 @@ class ToolRunner:
         start = time.time()
         self.run(cmd)
         return dict(last_val_metrics(work_dir), seconds=time.time() - start)
+
+
+def schedule_options(config: str, factor: float) -> List[str]:
+    """``--cfg-options`` that shorten (or lengthen) a config's schedule.
+
+    The iteration-based schedule of ``config`` is scaled by ``factor``: the
+    number of iterations, the validation and checkpoint intervals and the
+    ``begin``/``end`` of every parameter scheduler (warm-up and decay keep
+    their share of the run). Used by the demo drivers for their quick mode.
+
+    Args:
+        config (str): Path of a config with ``train_cfg.max_iters``.
+        factor (float): Scale of the schedule, > 0.
+
+    Returns:
+        list[str]: ``key=value`` strings for ``tools/train.py
+        --cfg-options`` (list entries addressed by index).
+
+    Raises:
+        ValueError: If ``factor`` is not positive or the config has no
+            iteration-based schedule.
+    """
+    if factor <= 0:
+        raise ValueError(f'schedule factor must be > 0, got {factor}')
+    cfg = Config.fromfile(config)
+    max_iters = cfg.get('train_cfg', {}).get('max_iters')
+    if not max_iters:
+        raise ValueError(
+            f'{config}: train_cfg.max_iters is not set; only '
+            'iteration-based schedules can be scaled'
+        )
+
+    def scaled(value: int) -> int:
+        return max(1, round(value * factor))
+
+    options = [
+        f'train_cfg.max_iters={scaled(max_iters)}',
+        f'train_cfg.val_interval={scaled(max_iters)}',
+    ]
+    checkpoint = cfg.get('default_hooks', {}).get('checkpoint') or {}
+    if checkpoint.get('interval'):
+        options.append(
+            'default_hooks.checkpoint.interval='
+            f'{scaled(checkpoint["interval"])}'
+        )
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+        prefix = 'param_scheduler.{key}'
+    else:
+        prefix = 'param_scheduler.{index}.{key}'
+    for index, scheduler in enumerate(schedulers):
+        for key in ('begin', 'end'):
+            if scheduler.get(key):
+                options.append(
+                    prefix.format(index=index, key=key)
+                    + f'={scaled(scheduler[key])}'
+                )
+    return options
 
 
 def last_checkpoint(work_dir: str) -> str:

@@ -33,7 +33,8 @@ def test_make_demo_data_writes_and_rejects_mismatch(tmp_path):
 
 @pytest.mark.slow
 def test_run_demo_prints_table(tmp_path):
-    """The demo driver with tiny configs: baseline, SPML pipeline, table."""
+    """The demo driver with tiny configs (quick schedule): baseline, SPML
+    pipeline on points and on CAM labels of the tags (2 rounds), table."""
     work = str(tmp_path / 'demo')
     configs = osp.join(ROOT, 'tests', 'data', 'configs')
     proc = run(
@@ -47,14 +48,33 @@ def test_run_demo_prints_table(tmp_path):
             osp.join(configs, 'tiny_spml.py'),
             '--stage2-config',
             osp.join(configs, 'tiny_classifier.py'),
+            '--cam-config',
+            osp.join(configs, 'tiny_cam.py'),
+            '--types',
+            'points',
+            'tags',
         ),
         str(tmp_path / 'data'),
         timeout=900,
     )
     assert '| supervision | stage-1 classifier |' in proc.stdout
+    # The points run uses the paper's points weights (all 0.1), the quick
+    # schedule 0.3x the tiny configs' 2 iterations.
+    assert 'relations.0.loss_weight=0.1' in proc.stdout
+    assert 'train_cfg.max_iters=1' in proc.stdout
     table = open(osp.join(work, 'demo_results.md')).read().splitlines()
     assert table[2].startswith('| full masks')
-    cells = [c.strip() for c in table[3].strip('|').split('|')]
-    assert cells[0] == 'scribbles (SPML)'
-    raw, walked = (float(v) for v in cells[2].split(' / '))
-    assert all(0 <= float(v) <= 100 for v in (cells[1], raw, walked, cells[3]))
+    rows = [
+        [c.strip() for c in line.strip('|').split('|')] for line in table[3:]
+    ]
+    assert [r[0] for r in rows] == [
+        'points (SPML)',
+        'tags (SPML, CAM labels, 2 rounds)',
+    ]
+    for cells in rows:
+        raw, walked = (float(v) for v in cells[2].split(' / '))
+        assert all(
+            0 <= float(v) <= 100 for v in (cells[1], raw, walked, cells[3])
+        )
+    results = osp.join(work, 'spml_tags', 'pipeline_results.json')
+    assert 'round2' in open(results).read()

@@ -1,0 +1,64 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+"""mmseg_spml.utils.runs: schedule scaling and reading finished runs."""
+
+import json
+import os
+
+import pytest
+
+from mmseg_spml.utils.runs import last_val_metrics, schedule_options
+
+CONFIG = """
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=1000, val_interval=500)
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=250))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=50),
+    dict(type='PolyLR', begin=50, end=1000),
+]
+"""
+
+
+def test_schedule_options_scale_iterations_intervals_and_schedulers(tmp_path):
+    config = tmp_path / 'cfg.py'
+    config.write_text(CONFIG)
+    assert schedule_options(str(config), 0.3) == [
+        'train_cfg.max_iters=300',
+        'train_cfg.val_interval=300',
+        'default_hooks.checkpoint.interval=75',
+        'param_scheduler.0.end=15',
+        'param_scheduler.1.begin=15',
+        'param_scheduler.1.end=300',
+    ]
+    # Never below one iteration.
+    assert schedule_options(str(config), 1e-6)[0] == 'train_cfg.max_iters=1'
+
+
+def test_schedule_options_single_scheduler_dict(tmp_path):
+    config = tmp_path / 'cfg.py'
+    config.write_text(
+        'train_cfg = dict(max_iters=10)\n'
+        "param_scheduler = dict(type='PolyLR', begin=0, end=10)\n"
+    )
+    assert schedule_options(str(config), 2)[-1] == 'param_scheduler.end=20'
+
+
+def test_schedule_options_errors(tmp_path):
+    config = tmp_path / 'cfg.py'
+    config.write_text("train_cfg = dict(type='EpochBasedTrainLoop')\n")
+    with pytest.raises(ValueError, match='max_iters is not set'):
+        schedule_options(str(config), 0.5)
+    with pytest.raises(ValueError, match='must be > 0'):
+        schedule_options(str(config), 0)
+
+
+def test_last_val_metrics_reads_newest_validation(tmp_path):
+    for stamp, miou in (('20260101_000000', 10.0), ('20260102_000000', 20.0)):
+        folder = tmp_path / stamp / 'vis_data'
+        os.makedirs(folder)
+        records = [dict(loss=1.0, step=1), dict(mIoU=miou, step=2)]
+        (folder / 'scalars.json').write_text(
+            '\n'.join(json.dumps(r) for r in records)
+        )
+    assert last_val_metrics(str(tmp_path))['mIoU'] == 20.0
+    with pytest.raises(RuntimeError, match='no validation mIoU'):
+        last_val_metrics(str(tmp_path / 'missing'))
