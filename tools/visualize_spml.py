@@ -1,0 +1,178 @@
+# Copyright (c) mmseg-spml contributors. All rights reserved.
+r"""Draw SPML's visual diagnostics of a trained model, one PNG per image.
+
+For each of the first ``--num-images`` images of the config's training
+(or validation) set, writes ``OUT/<image>.png``: a strip of the image |
+embedding PCA colours | k-means segments | superpixels | label |
+prediction (``mmseg_spml.engine.visualization.diagnostic_panel``). On the
+training split, the images are read with the loading steps of the
+training pipeline only (no random resize, crop or flip), the label is the
+weak (or pseudo) label and the segments are those of the SegSort loss
+(clusters ∩ label ∩ superpixels); on the validation split, the config's
+validation pipeline is used, the label is the ground truth and the
+segments are the k-means clusters alone. Files are written atomically.
+
+Examples:
+    CONFIG=configs/spml/spml_efflite0-d16_1xb8-1k_demo-scenes-scribbles-128x128.py
+    python tools/visualize_spml.py $CONFIG \
+        work_dirs/spml_demo/iter_1000.pth --out work_dirs/spml_demo/vis
+    python tools/visualize_spml.py CONFIG CKPT --out vis --split val \
+        --num-images 20 --grid 8 8
+"""
+
+import argparse
+import os
+import os.path as osp
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmengine.utils import ProgressBar
+from mmseg.registry import DATASETS
+
+import mmseg_spml  # noqa: F401  (registers the models and transforms)
+from mmseg_spml.engine.visualization import (
+    check_spml_segmentor,
+    render_diagnostics,
+    resolve_palette,
+    spml_diagnostics,
+)
+from mmseg_spml.utils.models import build_trained_model
+
+#: Training pipeline steps kept by ``--split train``: deterministic ones.
+KEPT_STEPS = ('ComputeSuperpixels', 'Resize', 'PadExtraSegFields')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]),
+    )
+    parser.add_argument('config', help='SPML config')
+    parser.add_argument('checkpoint', help='its trained weights')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--num-images', type=int, default=10, help='images drawn'
+    )
+    parser.add_argument('--split', choices=('train', 'val'), default='train')
+    parser.add_argument(
+        '--grid',
+        type=int,
+        nargs=2,
+        default=None,
+        help="k-means grid (default: the SegSort loss's)",
+    )
+    parser.add_argument('--iters', type=int, default=None)
+    parser.add_argument(
+        '--segment-style',
+        choices=('colours', 'boundaries'),
+        default='colours',
+    )
+    parser.add_argument('--alpha', type=float, default=0.5)
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings',
+    )
+    return parser.parse_args(argv)
+
+
+def deterministic_pipeline(pipeline: list) -> list:
+    """The loading steps (``Load*``), superpixels and fixed resizing of a
+    training pipeline, packed with ``PackWeakSegInputs``."""
+    steps = [
+        dict(step)
+        for step in pipeline
+        if str(step['type']).startswith('Load') or step['type'] in KEPT_STEPS
+    ]
+    return steps + [dict(type='PackWeakSegInputs')]
+
+
+def build_images(cfg: Config, split: str):
+    """The dataset of ``split`` to draw."""
+    if split == 'train':
+        dataset_cfg = cfg.train_dataloader.dataset.copy()
+        dataset_cfg.pipeline = deterministic_pipeline(dataset_cfg.pipeline)
+    else:
+        dataset_cfg = cfg.val_dataloader.dataset.copy()
+    return DATASETS.build(dataset_cfg)
+
+
+def write_png(path: str, rgb: np.ndarray) -> None:
+    """Write an RGB image as PNG, atomically (temporary file + rename)."""
+    ok, buf = cv2.imencode('.png', np.ascontiguousarray(rgb[..., ::-1]))
+    if not ok:
+        raise OSError(f'could not encode {path} as PNG')
+    directory = osp.dirname(osp.abspath(path))
+    fd, tmp = tempfile.mkstemp(
+        prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=directory
+    )
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(buf.tobytes())
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.num_images < 1:
+        print(f'error: --num-images must be >= 1, got {args.num_images}')
+        return 1
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model = build_trained_model(cfg, args.checkpoint, args.device)
+    try:
+        check_spml_segmentor(model)
+    except TypeError as err:
+        print(f'error: {args.config}: {err}')
+        return 1
+    dataset = build_images(cfg, args.split)
+    num = min(args.num_images, len(dataset))
+    os.makedirs(args.out, exist_ok=True)
+    num_classes = model.decode_head.num_classes
+    bar = ProgressBar(num)
+    for idx in range(num):
+        data = dataset[idx]
+        sample = data['data_samples']
+        (diag,) = spml_diagnostics(
+            model,
+            dict(inputs=[data['inputs']], data_samples=[sample]),
+            intersect=args.split == 'train',
+            kmeans_grid=args.grid,
+            kmeans_iters=args.iters,
+        )
+        palette = resolve_palette(
+            num_classes,
+            sample.metainfo,
+            dataset.metainfo,
+            getattr(model, 'dataset_meta', None),
+        )
+        strip = render_diagnostics(
+            diag,
+            palette,
+            alpha=args.alpha,
+            segment_style=args.segment_style,
+        )
+        name = osp.splitext(osp.basename(sample.img_path))[0]
+        write_png(osp.join(args.out, name + '.png'), strip)
+        bar.update()
+    print(f'\n{num} {args.split} images drawn into {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
