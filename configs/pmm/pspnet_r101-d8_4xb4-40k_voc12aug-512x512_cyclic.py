@@ -5,8 +5,8 @@
 # archived in the work dir) and restarts from fresh weights for round 2
 # (20k more iterations; PMM trains round 2 without PUF, here PUF stays: set
 # loss_decode to CrossEntropyLoss in a derived config to match exactly).
-# PMM regenerates with multi-scale + flip + CRF; wrap the model in
-# SegTTAModel for that (our CRF lands with [inference]).
+# PMM regenerates with multi-scale + flip + CRF; the hook predicts with the
+# plain model (no TTA, no CRF): see the hook's docstring.
 _base_ = './pspnet_r101-d8_4xb4-20k_voc12aug-512x512_pseudo-puf.py'
 round_iters = 20000
 max_iters = 2 * round_iters

@@ -74,3 +74,6 @@ param_scheduler = [
     ),
 ]
 train_cfg = dict(max_iters=max_iters)
+# tools/test.py --tta: merge the scales and flips, then (with model.crf) one
+# dense CRF on the merged prediction.
+tta_model = dict(type='SPMLTTAModel')

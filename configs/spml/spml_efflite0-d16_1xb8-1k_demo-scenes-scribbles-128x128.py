@@ -56,6 +56,9 @@ model = dict(
     # As in SPML, the backbone learns from the embedding losses only.
     auxiliary_head=None,
 )
+# tools/test.py --tta: merge the scales and flips, then (with model.crf) one
+# dense CRF on the merged prediction.
+tta_model = dict(type='SPMLTTAModel')
 crop_size = (128, 128)
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -68,8 +68,8 @@ def test_memory_from_weak_labels_then_knn_prediction(
 
 
 def test_knn_and_classifier_predict_through_tta(tmp_path, monkeypatch):
-    """tools/test.py --tta (MMSeg's SegTTAModel: scales and flips) runs in
-    both prediction modes, and the CRF switch refines predictions."""
+    """tools/test.py --tta (SPMLTTAModel: scales and flips) runs in both
+    prediction modes, and the CRF switch refines predictions."""
     data = str(tmp_path / 'data')
     monkeypatch.setenv('MMSEG_SPML_DATA', data)
     cfg = Config.fromfile(TINY_SPML)
@@ -94,14 +94,13 @@ def test_knn_and_classifier_predict_through_tta(tmp_path, monkeypatch):
     for extra in ([], knn):
         proc = run(base + extra, data)
         assert 'mIoU:' in proc.stdout
-    # The CRF switch (no TTA).
-    proc = run(
-        base[:-1]
-        + [
-            '--cfg-options',
-            'model.crf.max_pixels=256',
-            'model.crf.num_iters=2',
-        ],
-        data,
-    )
-    assert 'mIoU:' in proc.stdout
+    # The CRF switch, without and with TTA (SPMLTTAModel: one CRF on the
+    # merged views).
+    crf = [
+        '--cfg-options',
+        'model.crf.max_pixels=256',
+        'model.crf.num_iters=2',
+    ]
+    for cmd in (base[:-1] + crf, base + crf):
+        proc = run(cmd, data)
+        assert 'mIoU:' in proc.stdout

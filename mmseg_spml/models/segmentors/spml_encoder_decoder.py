@@ -67,8 +67,9 @@ class SPMLEncoderDecoder(EncoderDecoder):
         crf (dict, optional): Refine every prediction with a dense CRF on
             the original image (read from ``img_path``), at up to
             ``max_pixels`` pixels (:func:`dense_crf_downsampled`; other keys
-            are :func:`dense_crf` arguments). With TTA, each view is
-            refined before the views are merged. Default: None (no CRF).
+            are :func:`dense_crf` arguments). With TTA, use
+            :class:`SPMLTTAModel`, which merges the views first and refines
+            the merged prediction once. Default: None (no CRF).
         knn (dict, optional): KNN prediction: ``memory`` (path of the
             memory file) and keyword arguments of
             :func:`~mmseg_spml.refinement.knn_segment_scores` (``k``,
@@ -168,6 +169,13 @@ class SPMLEncoderDecoder(EncoderDecoder):
         samples = super().postprocess_result(seg_logits, data_samples)
         if self.crf_cfg is None or data_samples is None:
             return samples
+        return self.refine_with_crf(samples)
+
+    def refine_with_crf(self, samples: SampleList) -> SampleList:
+        """Refine the samples' ``seg_logits`` (C, H, W), at the size of the
+        original image, with the dense CRF of ``crf`` on that image (read
+        from ``img_path``); ``seg_logits`` become the log of the refined
+        probabilities, ``pred_sem_seg`` their argmax. In place."""
         for sample in samples:
             image = mmcv.imread(sample.img_path, channel_order='rgb')
             image = torch.from_numpy(image).permute(2, 0, 1)
