@@ -6,7 +6,7 @@
 # (20k more iterations; PMM trains round 2 without PUF, here PUF stays: set
 # loss_decode to CrossEntropyLoss in a derived config to match exactly).
 # PMM regenerates with multi-scale + flip + CRF; the hook predicts with the
-# plain model (no TTA, no CRF): see the hook's docstring.
+# plain model (no TTA, no CRF: not implemented in the hook yet).
 _base_ = './pspnet_r101-d8_4xb4-20k_voc12aug-512x512_pseudo-puf.py'
 round_iters = 20000
 max_iters = 2 * round_iters
