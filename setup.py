@@ -34,6 +34,9 @@ setup(
     install_requires=parse_requirements('torch.txt')
     + ['mmcv>=2.0.0rc4,<2.2.0']
     + parse_requirements('runtime.txt'),
-    extras_require=dict(tests=parse_requirements('tests.txt')),
+    extras_require=dict(
+        tests=parse_requirements('tests.txt'),
+        crf=parse_requirements('optional.txt'),
+    ),
     zip_safe=False,
 )

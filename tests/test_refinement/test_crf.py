@@ -1,5 +1,6 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -131,7 +132,7 @@ def test_dense_crf_chunked_equals_unchunked():
         assert torch.allclose(out, full, rtol=1e-12, atol=1e-14)
 
 
-def test_dense_crf_limits_and_backends():
+def test_dense_crf_limits_and_backends(monkeypatch):
     image, probs = two_halves(4, 4), noisy_probs(2, 4, 4)
     with pytest.raises(ValueError, match='Downsample'):
         dense_crf(image, probs, max_pixels=15)
@@ -141,14 +142,13 @@ def test_dense_crf_limits_and_backends():
         dense_crf(image, probs[:, :3])
     with pytest.raises(ValueError, match=r'\(3, H, W\)'):
         dense_crf(image[:2], probs)
-    if crf_available():
-        out = dense_crf(image, probs, backend='pydensecrf')
-        assert torch.allclose(out.sum(0), torch.ones(4, 4).double())
-    else:
-        with pytest.raises(ImportError, match='pydensecrf'):
-            dense_crf(image, probs, backend='pydensecrf')
-        auto = dense_crf(image, probs, backend='auto')
-        assert torch.equal(auto, dense_crf(image, probs, backend='torch'))
+    # Without the optional package: a clear error, and 'auto' is 'torch'.
+    monkeypatch.setitem(sys.modules, 'pydensecrf.densecrf', None)
+    assert not crf_available()
+    with pytest.raises(ImportError, match='pip install'):
+        dense_crf(image, probs, backend='pydensecrf')
+    auto = dense_crf(image, probs, backend='auto')
+    assert torch.equal(auto, dense_crf(image, probs, backend='torch'))
 
 
 def test_downsampled_crf_runs_at_the_cap_and_returns_the_image_size():
@@ -166,3 +166,26 @@ def test_downsampled_crf_runs_at_the_cap_and_returns_the_image_size():
     small = dense_crf_downsampled(image, scores, max_pixels=24, num_iters=2)
     assert small.shape == (3, 8, 12)
     torch.testing.assert_close(small.sum(0), torch.ones(8, 12))
+
+
+def test_pydensecrf_backend_agrees_with_the_exact_torch_crf():
+    """The optional permutohedral backend (installed by ``make setup``)
+    sharpens a blurred, noisy boundary onto the colour edge as the exact
+    torch mean field does."""
+    pytest.importorskip('pydensecrf.densecrf')
+    h, w = 24, 24
+    image = two_halves(h, w)
+    g = torch.Generator().manual_seed(0)
+    ramp = torch.sigmoid(torch.linspace(-3, 3, w) * 0.7).expand(h, w)
+    fg = (ramp + 0.25 * torch.randn(h, w, generator=g)).clamp(0.01, 0.99)
+    probs = torch.stack([1 - fg, fg]).double()
+    truth = torch.zeros(h, w, dtype=torch.long)
+    truth[:, w // 2 :] = 1
+    assert (probs.argmax(0) != truth).sum() > 10
+    exact = dense_crf(image, probs, backend='torch')
+    approx = dense_crf(image, probs, backend='pydensecrf')
+    assert approx.shape == probs.shape and approx.dtype == probs.dtype
+    assert torch.allclose(approx.sum(0), torch.ones(h, w).double(), atol=1e-5)
+    assert torch.equal(exact.argmax(0), truth)
+    assert torch.equal(approx.argmax(0), truth)
+    assert torch.equal(dense_crf(image, probs, backend='auto'), approx)
