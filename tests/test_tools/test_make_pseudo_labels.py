@@ -46,3 +46,25 @@ def test_pseudo_labels_respect_tags_and_annotations_and_resume(
     capsys.readouterr()
     assert tool.main(args) == 0
     assert 'rank 0 writes 0 labels' in capsys.readouterr().out
+
+
+def test_pseudo_labels_with_crf_backends(tmp_path, monkeypatch):
+    """--crf with either backend refines within the image's tags."""
+    monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
+    cfg = Config.fromfile(TINY_SPML)
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    ckpt = tmp_path / 'stage1.pth'
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    tool = load_tool('make_pseudo_labels.py')
+    tags = {}
+    for backend in ('torch', 'pydensecrf'):
+        out = tmp_path / backend
+        args = [TINY_SPML, str(ckpt), '--out', str(out), '--crf', '1024']
+        assert tool.main(args + ['--crf-backend', backend]) == 0
+        tags[backend] = json.loads((out / 'tags.json').read_text())
+        for name, image_tags in tags[backend].items():
+            label = np.array(Image.open(out / f'{name}.png'))
+            assert label.shape == (32, 32)
+            assert set(np.unique(label).tolist()) <= set(image_tags)
+    assert tags['torch'] == tags['pydensecrf']
