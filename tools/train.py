@@ -14,6 +14,8 @@ from mmseg.registry import RUNNERS
 import mmseg_spml  # noqa: F401  (registers components, checkpoint allow-list)
 from mmseg_spml.utils import adapt_cfg_to_device, init_cpu_dist
 
+AMP_OPTIM_WRAPPERS = ('AmpOptimWrapper', 'SPMLAmpOptimWrapper')
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a segmentor')
@@ -29,7 +31,15 @@ def parse_args():
         '--amp',
         action='store_true',
         default=False,
-        help='enable automatic-mixed-precision training',
+        help='enable automatic-mixed-precision training (float16 with loss '
+        'scaling on GPUs, bfloat16 on CPU)',
+    )
+    parser.add_argument(
+        '--amp-dtype',
+        choices=['float16', 'bfloat16'],
+        default=None,
+        help='autocast dtype of --amp; default: float16 on GPUs, bfloat16 '
+        'on CPU (the only one there)',
     )
     parser.add_argument(
         '--cfg-options',
@@ -53,6 +63,8 @@ def parse_args():
     # of `--local_rank`.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    if args.amp_dtype is not None and not args.amp:
+        parser.error('--amp-dtype needs --amp')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
 
@@ -79,22 +91,26 @@ def main():
             './work_dirs', osp.splitext(osp.basename(args.config))[0]
         )
 
-    # enable automatic-mixed-precision training
+    # enable automatic-mixed-precision training; SPMLAmpOptimWrapper is
+    # MMEngine's AmpOptimWrapper that also runs on CPU (bfloat16)
     if args.amp is True:
-        optim_wrapper = cfg.optim_wrapper.type
-        if optim_wrapper == 'AmpOptimWrapper':
+        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if optim_wrapper in AMP_OPTIM_WRAPPERS:
             print_log(
                 'AMP training is already enabled in your config.',
                 logger='current',
                 level=logging.WARNING,
             )
-        else:
-            assert optim_wrapper == 'OptimWrapper', (
-                '`--amp` is only supported when the optimizer wrapper type is '
-                f'`OptimWrapper` but got {optim_wrapper}.'
+        elif optim_wrapper != 'OptimWrapper':
+            raise SystemExit(
+                '--amp is only supported when the optimizer wrapper type is '
+                f'OptimWrapper, but the config has {optim_wrapper}'
             )
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        else:
+            cfg.optim_wrapper.type = 'SPMLAmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+        if args.amp_dtype is not None:
+            cfg.optim_wrapper.dtype = args.amp_dtype
 
     # resume training
     cfg.resume = args.resume

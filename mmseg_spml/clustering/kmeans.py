@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmseg_spml.utils.device import autocast_disabled
+
 
 def location_features(
     height: int, width: int, device=None, dtype=torch.float32
@@ -53,7 +55,8 @@ def spherical_kmeans(
     M-step: a cluster's centre is the normalised sum of its features;
     E-step: each pixel joins the centre of largest cosine. Clusters that
     become empty stay empty (they are never the argmax), and invalid
-    pixels take part in nothing.
+    pixels take part in nothing. Computed in float32 with autocast off,
+    whatever the features' dtype.
 
     Args:
         features (Tensor): (N, D, H, W) pixel features (normalised here).
@@ -66,6 +69,14 @@ def spherical_kmeans(
         Tensor: long (N, H, W) cluster ids in ``[0, rows * cols)``, -1 for
         invalid pixels.
     """
+    with autocast_disabled(features.device):
+        return _spherical_kmeans(features, valid, grid, num_iters)
+
+
+def _spherical_kmeans(
+    features: Tensor, valid: Tensor, grid: Tuple[int, int], num_iters: int
+) -> Tensor:
+    """:func:`spherical_kmeans` without the autocast guard."""
     n, d, h, w = features.shape
     k = grid[0] * grid[1]
     feats = F.normalize(features.detach().float(), dim=1)

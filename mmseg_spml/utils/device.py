@@ -1,10 +1,11 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 """Make configs written for GPUs run unchanged on CPU-only machines."""
 
+import contextlib
 import datetime
 import logging
 import os
-from typing import Any
+from typing import Any, ContextManager, Union
 
 import torch
 import torch.distributed as torch_dist
@@ -39,6 +40,28 @@ def resolve_dist_backend(backend: str) -> str:
     return backend
 
 
+def autocast_disabled(device: Union[torch.device, str]) -> ContextManager:
+    """A context that turns autocast off on ``device``'s type.
+
+    For code that must compute in float32 under mixed precision (the SPML
+    losses exponentiate scaled cosine similarities; k-means compares them):
+    autocast would run its matmuls in float16/bfloat16 even on float32
+    inputs. Inputs still need an explicit ``.float()``.
+
+    Args:
+        device (torch.device | str): Device of the tensors involved.
+
+    Returns:
+        ContextManager: ``torch.autocast(type, enabled=False)``, or a no-op
+        where the device type has no autocast.
+    """
+    device_type = torch.device(device).type
+    is_available = getattr(torch.amp, 'is_autocast_available', None)
+    if is_available is not None and not is_available(device_type):
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device_type, enabled=False)
+
+
 def _replace_sync_bn(node: Any) -> int:
     """Turn every ``dict(type='SyncBN')`` under ``node`` into BN in place.
 
@@ -65,6 +88,8 @@ def adapt_cfg_to_device(cfg: Config) -> Config:
     On CPU-only machines, in addition:
 
     * NCCL is replaced by gloo;
+    * MMEngine's ``AmpOptimWrapper`` (which asserts a GPU) becomes
+      ``SPMLAmpOptimWrapper`` (bfloat16 autocast on CPU);
     * distributed runs wrap the model in DDP without ``device_ids``
       (MMEngine passes the local rank as a CUDA device id otherwise);
     * ``SyncBN`` becomes ``BN`` in distributed runs (SyncBN needs CUDA;
@@ -81,7 +106,18 @@ def adapt_cfg_to_device(cfg: Config) -> Config:
     dist_cfg['backend'] = resolve_dist_backend(
         dist_cfg.get('backend', AUTO_BACKEND)
     )
-    if torch.cuda.is_available() or cfg.get('launcher', 'none') == 'none':
+    if torch.cuda.is_available():
+        return cfg
+    optim_wrapper = cfg.get('optim_wrapper')
+    if optim_wrapper and optim_wrapper.get('type') == 'AmpOptimWrapper':
+        optim_wrapper['type'] = 'SPMLAmpOptimWrapper'
+        print_log(
+            'CUDA is not available: AmpOptimWrapper is built as '
+            'SPMLAmpOptimWrapper (bfloat16 autocast on CPU).',
+            logger='current',
+            level=logging.WARNING,
+        )
+    if cfg.get('launcher', 'none') == 'none':
         return cfg
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(

@@ -12,12 +12,14 @@ prototypes ``mu_j``, with ``a_ij = exp(kappa * e_i . mu_j)``::
 The loss is the mean of ``L_i`` over the pixels that have a numerator.
 Pixels are processed in chunks by a custom autograd function: each row of
 ``a`` is scaled by ``exp(-max_j kappa e_i . mu_j)`` (the log-sum-exp trick,
-so nothing overflows in any dtype), sums are taken in float32, and the
-backward pass recomputes the chunk's similarities from the inputs, so at
-most one chunk of the pixels x prototypes matrix is ever alive. The
-gradient of ``L_i`` w.r.t. the logit ``kappa e_i . mu_j`` is
-``a_ij / (num_i + N_i)`` for negatives and
-``-a_ij N_i / ((num_i + N_i) num_i)`` for the numerator's segments.
+so nothing overflows in any dtype), similarities and sums are computed
+in float32 with autocast off (bfloat16 would round cosines by up to
+2^-8, i.e. the exponentials by ~6% at kappa = 16), and the backward pass
+recomputes the chunk's similarities from the inputs, so at most one
+chunk of the pixels x prototypes matrix is ever alive. The gradient of
+``L_i`` w.r.t. the logit ``kappa e_i . mu_j`` is ``a_ij / (num_i + N_i)``
+for negatives and ``-a_ij N_i / ((num_i + N_i) num_i)`` for the
+numerator's segments.
 """
 
 from typing import List, Optional, Tuple
@@ -25,6 +27,8 @@ from typing import List, Optional, Tuple
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
+
+from mmseg_spml.utils.device import autocast_disabled
 
 #: Largest concentration: cosines span [-1, 1], so after subtracting the
 #: row maximum, exponents reach -2 kappa, and float32's exp underflows
@@ -95,12 +99,13 @@ class _ChunkNLL(torch.autograd.Function):
         """``labels_and_groups``: own, pixel labels, prototype labels,
         pixel groups, prototype groups (as :func:`_masks`), then kappa."""
         *labels_and_groups, concentration = labels_and_groups
-        a, peak = _scaled_exponentials(emb, protos, concentration)
-        other_pos, neg, has_other, own = _masks(*labels_and_groups)
-        num, negs = _row_sums(a, other_pos, neg, has_other, own)
-        has_num = num > 0
-        safe_num = torch.where(has_num, num, torch.ones_like(num))
-        nll = torch.where(has_num, torch.log1p(negs / safe_num), 0.0)
+        with autocast_disabled(emb.device):
+            a, peak = _scaled_exponentials(emb, protos, concentration)
+            other_pos, neg, has_other, own = _masks(*labels_and_groups)
+            num, negs = _row_sums(a, other_pos, neg, has_other, own)
+            has_num = num > 0
+            safe_num = torch.where(has_num, num, torch.ones_like(num))
+            nll = torch.where(has_num, torch.log1p(negs / safe_num), 0.0)
         ctx.save_for_backward(
             emb, protos, *labels_and_groups, peak, safe_num, negs, has_num
         )
@@ -111,6 +116,13 @@ class _ChunkNLL(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_nll, _):
+        with autocast_disabled(grad_nll.device):
+            return _ChunkNLL._backward(ctx, grad_nll)
+
+    @staticmethod
+    def _backward(ctx, grad_nll):
+        """Gradients w.r.t. the embeddings and prototypes (float32 maths,
+        returned in the inputs' dtypes)."""
         emb, protos, *labels_and_groups, peak, num, negs, has_num = (
             ctx.saved_tensors
         )

@@ -17,6 +17,7 @@ from mmseg_spml.clustering import (
 )
 from mmseg_spml.datasets.constants import IGNORE_INDEX
 from mmseg_spml.relations import SegmentBatch
+from mmseg_spml.utils.device import autocast_disabled
 from mmseg_spml.utils.dist import all_gather_cat, all_gather_cat_with_grad
 
 
@@ -68,6 +69,11 @@ class SegSortLoss(nn.Module):
     of all ranks: with DDP's gradient averaging, N processes compute the
     loss and gradients of one process on the concatenated batch.
 
+    Under mixed precision (autocast), the loss leaves autocast and works on
+    float32 copies of the embeddings: it exponentiates scaled cosine
+    similarities, which half precision would distort; the losses, the
+    memory bank and the gradients' computation are float32.
+
     Args:
         relations (list[dict]): Relation configs, e.g.
             ``[dict(type='SemanticAnnotation', concentration=6)]``.
@@ -114,8 +120,21 @@ class SegSortLoss(nn.Module):
             superpixels (Tensor, optional): long (N, H, W) region ids.
 
         Returns:
-            dict[str, Tensor]: One loss per relation.
+            dict[str, Tensor]: One loss per relation, float32.
         """
+        with autocast_disabled(embeddings.device):
+            return self._forward(
+                embeddings.float(), labels, tags.float(), superpixels
+            )
+
+    def _forward(
+        self,
+        embeddings: Tensor,
+        labels: Tensor,
+        tags: Tensor,
+        superpixels: Optional[Tensor],
+    ) -> Dict[str, Tensor]:
+        """:meth:`forward` on float32 inputs, autocast off."""
         n, _, h, w = embeddings.shape
         valid = labels != IGNORE_INDEX
         loc = location_features(h, w, embeddings.device, embeddings.dtype)
