@@ -24,7 +24,6 @@ import argparse
 import os
 import os.path as osp
 import sys
-import tempfile
 from typing import Sequence
 
 import numpy as np
@@ -36,6 +35,7 @@ from mmengine.utils import ProgressBar
 from torch import Tensor
 
 import mmseg_spml  # noqa: F401
+from mmseg_spml.utils.io import atomic_file
 from mmseg_spml.utils.models import build_trained_model, training_images
 
 
@@ -101,18 +101,10 @@ def multi_scale_cams(
 
 def save_cams(path: str, cams: np.ndarray, keys: np.ndarray) -> None:
     """Write ``cams`` (float16) and ``keys`` to ``path`` atomically."""
-    fd, tmp = tempfile.mkstemp(
-        dir=osp.dirname(path), prefix='.' + osp.basename(path)
-    )
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            np.savez_compressed(
-                f, cams=cams.astype(np.float16), keys=keys.astype(np.int64)
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_file(path) as f:
+        np.savez_compressed(
+            f, cams=cams.astype(np.float16), keys=keys.astype(np.int64)
+        )
 
 
 def main(argv=None) -> int:

@@ -21,29 +21,19 @@ Examples:
 
 import argparse
 import hashlib
-import os
+import io
 import os.path as osp
 import sys
-import tempfile
 from collections.abc import Mapping
 from typing import List, Optional, Tuple
 
 import torch
 
 import mmseg_spml  # noqa: F401  (checkpoint allow-list for torch.load)
+from mmseg_spml.utils.io import atomic_file
 
 #: Entries of a published checkpoint; everything else is dropped.
 KEEP_KEYS = ('meta', 'state_dict')
-BLOCK_SIZE = 1 << 20
-
-
-def sha256sum(path: str) -> str:
-    """Hex sha256 digest of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(BLOCK_SIZE), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _load_error(path: str, exc: Exception) -> str:
@@ -158,25 +148,14 @@ def publish_checkpoint(in_file: str, out_file: str) -> str:
     ckpt = load_checkpoint_file(in_file)
     published, removed = strip_checkpoint(ckpt)
     stem = published_stem(out_file)
-    directory = osp.dirname(osp.abspath(stem))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix='.' + osp.basename(stem) + '.', suffix='.tmp', dir=directory
-    )
-    os.close(fd)
-    try:
-        # Through a file object, so the zip's inner folder is 'archive' and
-        # not the random temporary name: the same input, the same hash.
-        with open(tmp, 'wb') as f:
-            torch.save(published, f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates it private (0600)
-        final = f'{stem}-{sha256sum(tmp)[:8]}.pth'
-        os.replace(tmp, final)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    # Serialised through a file object, so the zip's inner folder is
+    # 'archive' and not a file name: the same input, the same hash.
+    buffer = io.BytesIO()
+    torch.save(published, buffer)
+    data = buffer.getvalue()
+    final = f'{stem}-{hashlib.sha256(data).hexdigest()[:8]}.pth'
+    with atomic_file(final) as f:
+        f.write(data)
     print(
         f'{in_file} ({osp.getsize(in_file) / 2**20:.1f} MiB) -> '
         f'{final} ({osp.getsize(final) / 2**20:.1f} MiB); '

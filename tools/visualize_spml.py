@@ -24,7 +24,6 @@ import argparse
 import os
 import os.path as osp
 import sys
-import tempfile
 
 import cv2
 import numpy as np
@@ -41,6 +40,7 @@ from mmseg_spml.engine.visualization import (
     resolve_palette,
     spml_diagnostics,
 )
+from mmseg_spml.utils.io import atomic_file
 from mmseg_spml.utils.models import build_trained_model
 
 #: Training pipeline steps kept by ``--split train``: deterministic ones.
@@ -112,17 +112,8 @@ def write_png(path: str, rgb: np.ndarray) -> None:
     ok, buf = cv2.imencode('.png', np.ascontiguousarray(rgb[..., ::-1]))
     if not ok:
         raise OSError(f'could not encode {path} as PNG')
-    directory = osp.dirname(osp.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=directory
-    )
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(buf.tobytes())
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    with atomic_file(path) as f:
+        f.write(buf.tobytes())
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,6 @@ stored with :func:`save_memory` and read back with :func:`load_memory`.
 """
 
 import os
-import tempfile
 from typing import Any, Dict, Optional, Tuple
 
 import torch
@@ -23,6 +22,7 @@ from torch import Tensor
 
 from mmseg_spml.clustering.kmeans import location_features, spherical_kmeans
 from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.utils.io import atomic_file
 
 #: Keys of a memory file written by :func:`save_memory`.
 MEMORY_KEYS = ('prototypes', 'labels', 'meta')
@@ -444,26 +444,13 @@ def save_memory(
     if problem is not None:
         raise ValueError(f'cannot save memory to {path}: {problem}')
     _check_plain(meta, 'meta')
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     state = dict(
         prototypes=prototypes.detach().cpu().contiguous(),
         labels=labels.detach().cpu().contiguous(),
         meta=meta,
     )
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{os.path.basename(path)}.', suffix='.tmp'
-    )
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_file(path) as f:
+        torch.save(state, f)
 
 
 def load_memory(path: str) -> Tuple[Tensor, Tensor, Dict[str, Any]]:

@@ -7,7 +7,7 @@ import os.path as osp
 import shutil
 import tempfile
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional, Sequence
+from typing import IO, Any, Iterator, Optional, Sequence
 
 import numpy as np
 from PIL import Image
@@ -29,14 +29,41 @@ def label_palette(class_colours: Sequence[Sequence[int]]) -> list:
     return [v for colour in palette for v in colour]
 
 
-def _atomic_target(path: str) -> str:
+@contextmanager
+def atomic_file(path: str, mode: str = 'wb') -> Iterator[IO]:
+    """Write a file that appears at ``path`` complete or not at all.
+
+    Yields a temporary sibling of ``path`` opened with ``mode``; when the
+    ``with`` block succeeds, the file gets the permissions a plain
+    ``open`` would give (``0o666`` less the umask; temporary files are
+    private) and is renamed to ``path``, replacing an older copy. On any
+    error the temporary file is removed and ``path`` stays as it was.
+
+    Example:
+        >>> with atomic_file('out/memory.pth') as f:
+        ...     torch.save(state, f)
+
+    Args:
+        path (str): Destination file; its folder is created if needed.
+        mode (str): ``'wb'`` or ``'w'``. Default: 'wb'.
+    """
+    if mode not in ('w', 'wb'):
+        raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=directory
     )
-    os.close(fd)
-    return tmp
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
 
 
 def save_label_png(
@@ -58,25 +85,14 @@ def save_label_png(
     img = Image.fromarray(label, mode='P' if palette else 'L')
     if palette:
         img.putpalette(palette)
-    tmp = _atomic_target(path)
-    try:
-        img.save(tmp, format='PNG')
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    with atomic_file(path) as f:
+        img.save(f, format='PNG')
 
 
 def save_json(path: str, obj: Any) -> None:
     """Write ``obj`` as JSON, atomically."""
-    tmp = _atomic_target(path)
-    try:
-        with open(tmp, 'w') as f:
-            json.dump(obj, f, indent=1, sort_keys=True)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    with atomic_file(path, 'w') as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
 
 
 @contextmanager

@@ -1,13 +1,19 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 import json
 import os
+import stat
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
-from mmseg_spml.utils.io import label_palette, save_json, save_label_png
+from mmseg_spml.utils.io import (
+    atomic_file,
+    label_palette,
+    save_json,
+    save_label_png,
+)
 
 
 def test_label_palette_marks_unknown_values():
@@ -59,3 +65,25 @@ def test_atomic_directory(tmp_path):
     with atomic_directory(str(dest), 'done') as tmp:
         open(os.path.join(tmp, 'other'), 'w').close()
     assert os.listdir(dest) == ['done'] and os.listdir(tmp_path) == ['out']
+
+
+def test_atomic_file_permissions_and_failure(tmp_path):
+    path = tmp_path / 'sub' / 'out.bin'
+    umask = os.umask(0o022)
+    try:
+        with atomic_file(str(path)) as f:
+            f.write(b'first')
+    finally:
+        os.umask(umask)
+    assert path.read_bytes() == b'first'
+    # Temporary files are private; the result is not (0o666 less umask).
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    with pytest.raises(RuntimeError, match='boom'):
+        with atomic_file(str(path), 'w') as f:
+            f.write('half')
+            raise RuntimeError('boom')
+    assert path.read_bytes() == b'first'
+    assert os.listdir(path.parent) == ['out.bin']
+    with pytest.raises(ValueError, match='mode'):
+        with atomic_file(str(path), 'a'):
+            pass

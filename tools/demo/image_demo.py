@@ -22,11 +22,9 @@ Examples:
 """
 
 import argparse
-import os
 import os.path as osp
 import pickle
 import sys
-import tempfile
 import warnings
 from typing import List, Optional
 
@@ -42,6 +40,7 @@ from mmseg.registry import DATASETS
 from mmseg.visualization import SegLocalVisualizer
 
 import mmseg_spml  # noqa: F401  (registry, checkpoint allow-list)
+from mmseg_spml.utils.io import atomic_file
 
 #: Extensions OpenCV can encode the overlay to.
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -226,21 +225,8 @@ def save_image_atomic(path: str, rgb: np.ndarray) -> None:
     ok, encoded = cv2.imencode(ext, mmcv.rgb2bgr(rgb))
     if not ok:
         raise ValueError(f'OpenCV could not encode the overlay as {ext}')
-    directory = osp.dirname(osp.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=directory
-    )
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(encoded.tobytes())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates it private (0600)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    with atomic_file(path) as f:
+        f.write(encoded.tobytes())
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
