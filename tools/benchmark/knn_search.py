@@ -8,27 +8,43 @@ float32 (about 369 MB), generated in chunks; the queries are the
 prototypes of 16 test images (144 x 16). ``knn_vote`` scans the memory in
 chunks of ``--chunk`` rows, so its extra memory is about
 ``Q x (chunk + 2k)`` similarities; the table also gives the size the naive
-Q x M similarity matrix would need.
+Q x M similarity matrix would need. ``--json`` writes the results as a dict
+(peak memory is that of the process on CPU: one point per process).
 
 Example:
     python tools/benchmark/knn_search.py --images 500 --repeats 2
     python tools/benchmark/knn_search.py --device cuda --chunk 65536
+    python tools/benchmark/knn_search.py --images 500 --json out.json
 """
 
 import argparse
-import resource
-import statistics
+import os.path as osp
 import sys
 import time
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 
 from mmseg_spml.datasets.constants import UNLABELLED
 from mmseg_spml.refinement.knn import knn_vote
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _common import (  # noqa: E402
+    current_mib,
+    environment,
+    median,
+    peak_mib,
+    reset_peak,
+    sync,
+    write_json,
+)
 
-def make_memory(args, generator: torch.Generator):
+
+def make_memory(
+    args: argparse.Namespace, generator: torch.Generator
+) -> Tuple[Tensor, Tensor]:
     """Random unit memory rows and labels, generated chunk by chunk."""
     rows = args.images * args.protos_per_image
     memory = torch.empty(rows, args.dim, device=args.device)
@@ -48,18 +64,68 @@ def make_memory(args, generator: torch.Generator):
     return memory, labels
 
 
-def peak_mib(device: str) -> float:
-    if device.startswith('cuda'):
-        return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def measure(args: argparse.Namespace) -> Dict[str, Any]:
+    """Time ``knn_vote`` of the queries over the memory.
+
+    Args:
+        args (argparse.Namespace): Parsed options of this script.
+
+    Returns:
+        dict: The options, ``rows`` and ``memory_mib`` of the memory,
+        ``median_s`` (over ``repeats``, after one warm-up run; the list in
+        ``times``), ``queries_per_s``, ``naive_bytes`` (of the Q x M
+        similarity matrix), ``base_mib`` (memory in use before the first
+        search: memory, labels, queries), ``peak_mib`` and the
+        :func:`environment`.
+    """
+    generator = torch.Generator(device=args.device).manual_seed(args.seed)
+    memory, labels = make_memory(args, generator)
+    queries = F.normalize(
+        torch.randn(
+            args.queries, args.dim, generator=generator, device=args.device
+        ),
+        dim=1,
+    )
+
+    def run() -> Tensor:
+        return knn_vote(
+            queries,
+            memory,
+            labels,
+            args.classes,
+            k=args.k,
+            chunk_size=args.chunk,
+            query_chunk=args.query_chunk,
+            soft=args.soft,
+        )
+
+    # In use before any search (the peak RSS includes the warm-up's).
+    base = current_mib(args.device)
+    run()  # warm-up
+    reset_peak(args.device)
+    times = []
+    for _ in range(args.repeats):
+        sync(args.device)
+        start = time.perf_counter()
+        run()
+        sync(args.device)
+        times.append(time.perf_counter() - start)
+    med = median(times)
+    return dict(
+        vars(args),
+        rows=int(memory.shape[0]),
+        memory_mib=memory.numel() * memory.element_size() / 2**20,
+        median_s=med,
+        times=times,
+        queries_per_s=args.queries / med,
+        naive_bytes=args.queries * memory.shape[0] * 4,
+        base_mib=base,
+        peak_mib=peak_mib(args.device),
+        env=environment(args.device),
+    )
 
 
-def sync(device: str) -> None:
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-
-
-def main(argv=None) -> int:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -83,43 +149,19 @@ def main(argv=None) -> int:
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args(argv)
-    generator = torch.Generator(device=args.device).manual_seed(args.seed)
-    memory, labels = make_memory(args, generator)
-    queries = F.normalize(
-        torch.randn(
-            args.queries, args.dim, generator=generator, device=args.device
-        ),
-        dim=1,
+    parser.add_argument(
+        '--json', metavar='FILE', help='also write the results to FILE'
     )
+    return parser.parse_args(argv)
 
-    def run():
-        return knn_vote(
-            queries,
-            memory,
-            labels,
-            args.classes,
-            k=args.k,
-            chunk_size=args.chunk,
-            query_chunk=args.query_chunk,
-            soft=args.soft,
-        )
 
-    run()  # warm-up
-    sync(args.device)
-    if args.device.startswith('cuda'):
-        torch.cuda.reset_peak_memory_stats()
-    times = []
-    for _ in range(args.repeats):
-        sync(args.device)
-        start = time.perf_counter()
-        run()
-        sync(args.device)
-        times.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    rows = memory.shape[0]
-    memory_mib = memory.numel() * memory.element_size() / 2**20
-    naive_bytes = args.queries * rows * 4
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    result = measure(args)
+    median_s = result['median_s']
+    rows = result['rows']
+    memory_mib = result['memory_mib']
+    naive_bytes = result['naive_bytes']
     print(
         '| device | memory rows | dim | memory MiB | queries | k | chunk | '
         'median s | queries/s | peak MiB | naive QxM bytes (MiB) |'
@@ -130,10 +172,12 @@ def main(argv=None) -> int:
     )
     print(
         f'| {args.device} | {rows} | {args.dim} | {memory_mib:.0f} | '
-        f'{args.queries} | {args.k} | {args.chunk} | {median:.3f} | '
-        f'{args.queries / median:.0f} | {peak_mib(args.device):.0f} | '
+        f'{args.queries} | {args.k} | {args.chunk} | {median_s:.3f} | '
+        f'{result["queries_per_s"]:.0f} | {result["peak_mib"]:.0f} | '
         f'{naive_bytes} ({naive_bytes / 2**20:.0f}) |'
     )
+    if args.json:
+        write_json(args.json, result)
     return 0
 
 

@@ -8,32 +8,62 @@ all four relations with table 5's concentrations, scribble-like weak labels
 and 16x16-pixel superpixels, which give about 250 segments per image (about
 12k prototypes with the memory, as the reference at this setting).
 
+Each repeat times the clustering alone (k-means on [embedding; xy] and
+the segments, as the loss runs them) and then the whole loss, forward and
+backward. Peak memory is that of the process (peak RSS on CPU, so run one
+point per process; ``run_suite.py`` does) or of the CUDA allocator during
+the timed loop; ``--json`` writes the results as a dict.
+
 Example:
     python tools/benchmark/segsort_loss.py --repeats 3
     python tools/benchmark/segsort_loss.py --device cuda --batch 16
+    python tools/benchmark/segsort_loss.py --batch 4 --json out.json
 """
 
 import argparse
-import resource
-import statistics
+import os.path as osp
 import sys
 import time
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
+from torch import Tensor
 
 import mmseg_spml  # noqa: F401
+from mmseg_spml.clustering import (
+    location_features,
+    make_segments,
+    spherical_kmeans,
+)
 from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _common import (  # noqa: E402
+    current_mib,
+    environment,
+    median,
+    peak_mib,
+    reset_peak,
+    sync,
+    write_json,
+)
 
-def make_inputs(args, seed: int):
+
+def make_inputs(
+    args: argparse.Namespace, seed: int
+) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Synthetic loss inputs: smooth unit embeddings (N, D, S, S), weak
+    labels and superpixels (N, S, S) and image tags (N, C)."""
     g = torch.Generator().manual_seed(seed)
     n, s = args.batch, args.size
     # Spatially smooth embeddings, as a trained network gives (white noise
     # would split every superpixel into many clusters).
-    coarse = torch.randn(n, args.dim, s // 16, s // 16, generator=g)
+    coarse = torch.randn(
+        n, args.dim, max(s // 16, 1), max(s // 16, 1), generator=g
+    )
     emb = F.normalize(
         F.interpolate(coarse, size=(s, s), mode='bilinear'), dim=1
     )
@@ -59,13 +89,96 @@ def make_inputs(args, seed: int):
     )
 
 
-def peak_mib(device: str) -> float:
-    if device.startswith('cuda'):
-        return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def build_loss(args: argparse.Namespace) -> torch.nn.Module:
+    """The SegSort loss with the three relations of the VOC setting."""
+    init_default_scope('mmseg')
+    relations = [
+        ('SemanticAnnotation', 6),
+        ('SemanticCooccurrence', 12),
+        ('LowLevelSimilarity', 16),
+    ]
+    loss = MODELS.build(
+        dict(
+            type='SegSortLoss',
+            num_classes=args.classes,
+            kmeans_grid=(args.grid, args.grid),
+            memory_size=args.memory,
+            relations=[
+                dict(type=name, concentration=kappa, chunk_size=args.chunk)
+                for name, kappa in relations
+            ],
+        )
+    )
+    return loss.to(args.device).train()
 
 
-def main(argv=None) -> int:
+def clustering(loss: torch.nn.Module, inputs: tuple) -> int:
+    """The loss's clustering step alone: k-means on [embedding; xy] and
+    segments; returns the number of segments."""
+    emb, labels, _, sp = inputs
+    n, _, h, w = emb.shape
+    with torch.no_grad():
+        loc = location_features(h, w, emb.device, emb.dtype)
+        feats = F.normalize(
+            torch.cat([emb, loc.expand(n, -1, -1, -1)], dim=1), dim=1
+        )
+        clusters = spherical_kmeans(
+            feats, labels != IGNORE_INDEX, loss.kmeans_grid, loss.kmeans_iters
+        )
+        return int(make_segments(clusters, labels, sp).num)
+
+
+def measure(args: argparse.Namespace) -> Dict[str, Any]:
+    """Time the clustering and the loss (forward + backward).
+
+    Args:
+        args (argparse.Namespace): Parsed options of this script.
+
+    Returns:
+        dict: The options, ``segments`` (of a batch), ``memory_protos``,
+        ``clustering_s`` and ``step_s`` (medians over ``repeats``, with
+        the lists in ``clustering_times`` and ``step_times``),
+        ``base_mib`` (memory in use before the timed loop), ``peak_mib``
+        and the :func:`environment`.
+    """
+    loss = build_loss(args)
+    # Fill the memory bank first, as in training.
+    for seed in range(args.memory):
+        with torch.no_grad():
+            loss(*make_inputs(args, 1000 + seed))
+    inputs = make_inputs(args, 0)
+    reset_peak(args.device)
+    base = current_mib(args.device)
+    cluster_times, step_times = [], []
+    segments = 0
+    for seed in range(args.repeats):
+        inputs = make_inputs(args, seed)
+        sync(args.device)
+        start = time.perf_counter()
+        segments = clustering(loss, inputs)
+        sync(args.device)
+        cluster_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        total = sum(loss(*inputs).values())
+        total.backward()
+        sync(args.device)
+        step_times.append(time.perf_counter() - start)
+    mem = loss.memory.get(inputs[0], args.classes)[0].shape[0]
+    return dict(
+        vars(args),
+        segments=segments,
+        memory_protos=int(mem),
+        clustering_s=median(cluster_times),
+        step_s=median(step_times),
+        clustering_times=cluster_times,
+        step_times=step_times,
+        base_mib=base,
+        peak_mib=peak_mib(args.device),
+        env=environment(args.device),
+    )
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -73,7 +186,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--dim', type=int, default=64)
-    parser.add_argument('--size', type=int, default=128)
+    parser.add_argument(
+        '--size', type=int, default=128, help='embedding side (pixels)'
+    )
     parser.add_argument('--grid', type=int, default=6)
     parser.add_argument('--classes', type=int, default=21)
     parser.add_argument('--memory', type=int, default=2)
@@ -86,65 +201,31 @@ def main(argv=None) -> int:
     parser.add_argument('--chunk', type=int, default=4096)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--device', default='cpu')
-    args = parser.parse_args(argv)
-    init_default_scope('mmseg')
-    loss = (
-        MODELS.build(
-            dict(
-                type='SegSortLoss',
-                num_classes=args.classes,
-                kmeans_grid=(args.grid, args.grid),
-                memory_size=args.memory,
-                relations=[
-                    dict(
-                        type='SemanticAnnotation',
-                        concentration=6,
-                        chunk_size=args.chunk,
-                    ),
-                    dict(
-                        type='SemanticCooccurrence',
-                        concentration=12,
-                        chunk_size=args.chunk,
-                    ),
-                    dict(
-                        type='LowLevelSimilarity',
-                        concentration=16,
-                        chunk_size=args.chunk,
-                    ),
-                ],
-            )
-        )
-        .to(args.device)
-        .train()
+    parser.add_argument(
+        '--json', metavar='FILE', help='also write the results to FILE'
     )
-    # Fill the memory bank first, as in training.
-    for seed in range(args.memory):
-        with torch.no_grad():
-            loss(*make_inputs(args, 1000 + seed))
-    if args.device.startswith('cuda'):
-        torch.cuda.reset_peak_memory_stats()
-    times = []
-    for seed in range(args.repeats):
-        inputs = make_inputs(args, seed)
-        if args.device.startswith('cuda'):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        total = sum(loss(*inputs).values())
-        total.backward()
-        if args.device.startswith('cuda'):
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    mem = loss.memory.get(inputs[0], args.classes)[0].shape[0]
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    result = measure(args)
     print(
         '| device | batch | dim | size | grid | memory protos | '
-        'median s/step | peak MiB |'
+        'median s/step | peak MiB | segments/batch | median clustering s |'
     )
-    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+    print(
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
+        '| ---: |'
+    )
     print(
         f'| {args.device} | {args.batch} | {args.dim} | {args.size} | '
-        f'{args.grid}x{args.grid} | {mem} | {statistics.median(times):.2f} '
-        f'| {peak_mib(args.device):.0f} |'
+        f'{args.grid}x{args.grid} | {result["memory_protos"]} | '
+        f'{result["step_s"]:.2f} | {result["peak_mib"]:.0f} | '
+        f'{result["segments"]} | {result["clustering_s"]:.3f} |'
     )
+    if args.json:
+        write_json(args.json, result)
     return 0
 
 

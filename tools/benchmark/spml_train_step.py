@@ -10,19 +10,19 @@ scribble-like weak labels, image tags and square superpixels for SPML, full
 masks for the baseline. Data loading is not timed (superpixels are computed
 by the data pipeline, in the dataloader workers). The two models run
 alternately, after warm-up steps, and the medians are compared.
+``--json`` writes the results as a dict.
 
 Example:
     python tools/benchmark/spml_train_step.py --repeats 10
     python tools/benchmark/spml_train_step.py --device cuda --batch 16
+    python tools/benchmark/spml_train_step.py --repeats 5 --json out.json
 """
 
 import argparse
 import os.path as osp
-import resource
-import statistics
 import sys
 import time
-from typing import Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 from mmengine.config import Config
@@ -35,6 +35,15 @@ from mmseg.structures import SegDataSample
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.datasets.constants import UNLABELLED
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _common import (  # noqa: E402
+    environment,
+    median,
+    peak_mib,
+    sync,
+    write_json,
+)
 
 CONFIGS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'configs')
 SPML_CONFIG = osp.join(
@@ -115,32 +124,19 @@ def step_fn(model: torch.nn.Module, data: dict, device: str) -> Callable:
     return step
 
 
-def sync(device: str) -> None:
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
+def measure(args: argparse.Namespace) -> Dict[str, Any]:
+    """Time the train steps of both models, alternately.
 
+    Args:
+        args (argparse.Namespace): Parsed options of this script.
 
-def peak_mib(device: str) -> float:
-    if device.startswith('cuda'):
-        return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def main(argv: List[str] = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
-    parser.add_argument('--spml-config', default=SPML_CONFIG)
-    parser.add_argument('--baseline-config', default=BASELINE_CONFIG)
-    parser.add_argument('--batch', type=int, default=8)
-    parser.add_argument('--size', type=int, default=128)
-    parser.add_argument('--repeats', type=int, default=10)
-    parser.add_argument('--warmup', type=int, default=3)
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args(argv)
+    Returns:
+        dict: The options, ``steps``: for ``DeepLabV3 CE`` and ``SPML``
+        the median seconds per step and images/s (and the list of times),
+        ``ratio`` (SPML / CE median time), ``peak_mib`` of the process
+        (both models; on CUDA the allocator's peak) and the
+        :func:`environment`.
+    """
     torch.manual_seed(args.seed)
     init_default_scope('mmseg')
     spml = build(args.spml_config, args.size, args.device)
@@ -160,7 +156,43 @@ def main(argv: List[str] = None) -> int:
             t = step()
             if i >= args.warmup:
                 times[name].append(t)
-    med = {k: statistics.median(v) for k, v in times.items()}
+    med = {k: median(v) for k, v in times.items()}
+    return dict(
+        vars(args),
+        steps={
+            k: dict(median_s=t, images_per_s=args.batch / t, times=times[k])
+            for k, t in med.items()
+        },
+        ratio=med['SPML'] / med['DeepLabV3 CE'],
+        peak_mib=peak_mib(args.device),
+        env=environment(args.device),
+    )
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]),
+    )
+    parser.add_argument('--spml-config', default=SPML_CONFIG)
+    parser.add_argument('--baseline-config', default=BASELINE_CONFIG)
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--size', type=int, default=128)
+    parser.add_argument('--repeats', type=int, default=10)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--json', metavar='FILE', help='also write the results to FILE'
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    result = measure(args)
+    med = {k: v['median_s'] for k, v in result['steps'].items()}
     print(
         f'device: {args.device}, threads: {torch.get_num_threads()}, '
         f'batch {args.batch}, input {args.size}x{args.size}, '
@@ -172,8 +204,10 @@ def main(argv: List[str] = None) -> int:
         print(f'| {name} | {t:.3f} | {args.batch / t:.1f} |')
     print(
         f'\nSPML / CE time ratio: {med["SPML"] / med["DeepLabV3 CE"]:.2f}; '
-        f'peak memory of the process: {peak_mib(args.device):.0f} MiB'
+        f'peak memory of the process: {result["peak_mib"]:.0f} MiB'
     )
+    if args.json:
+        write_json(args.json, result)
     return 0
 
 
