@@ -9,6 +9,7 @@ which only grows, so a script measures one point per process (as
 resident size before its timed loop as well, for the increase.
 """
 
+import argparse
 import json
 import os
 import platform
@@ -109,3 +110,32 @@ def write_text(path: str, text: str) -> None:
     """Write ``text`` to ``path``, atomically (temporary file + rename)."""
     with atomic_file(path, 'w') as f:
         f.write(text)
+
+
+def benchmark_parser(doc: str, repeats: int) -> argparse.ArgumentParser:
+    """The argument parser of a benchmark script: description and examples
+    from its module docstring ``doc``, plus the options every script has
+    (``--repeats``, ``--device``, ``--seed``, ``--json``)."""
+    parser = argparse.ArgumentParser(
+        description=doc.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(doc.splitlines()[2:]),
+    )
+    parser.add_argument('--repeats', type=int, default=repeats)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--json', metavar='FILE', help='also write the results to FILE'
+    )
+    return parser
+
+
+def result(args: argparse.Namespace, **fields: Any) -> Dict[str, Any]:
+    """A measurement's record: the arguments, ``fields``, the peak memory
+    of this process (``peak_mib``) and the environment (``env``)."""
+    return dict(
+        vars(args),
+        **fields,
+        peak_mib=peak_mib(args.device),
+        env=environment(args.device),
+    )

@@ -32,11 +32,11 @@ from mmseg_spml.refinement.knn import knn_vote
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (  # noqa: E402
+    benchmark_parser,
     current_mib,
-    environment,
     median,
-    peak_mib,
     reset_peak,
+    result,
     sync,
     write_json,
 )
@@ -111,8 +111,8 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
         sync(args.device)
         times.append(time.perf_counter() - start)
     med = median(times)
-    return dict(
-        vars(args),
+    return result(
+        args,
         rows=int(memory.shape[0]),
         memory_mib=memory.numel() * memory.element_size() / 2**20,
         median_s=med,
@@ -120,17 +120,11 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
         queries_per_s=args.queries / med,
         naive_bytes=args.queries * memory.shape[0] * 4,
         base_mib=base,
-        peak_mib=peak_mib(args.device),
-        env=environment(args.device),
     )
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = benchmark_parser(__doc__, repeats=3)
     parser.add_argument('--images', type=int, default=10000)
     parser.add_argument('--protos-per-image', type=int, default=144)
     parser.add_argument('--dim', type=int, default=64)
@@ -146,22 +140,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='fraction of memory rows labelled unlabelled (excluded)',
     )
     parser.add_argument('--soft', action='store_true')
-    parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--json', metavar='FILE', help='also write the results to FILE'
-    )
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    result = measure(args)
-    median_s = result['median_s']
-    rows = result['rows']
-    memory_mib = result['memory_mib']
-    naive_bytes = result['naive_bytes']
+    record = measure(args)
+    median_s = record['median_s']
+    rows = record['rows']
+    memory_mib = record['memory_mib']
+    naive_bytes = record['naive_bytes']
     print(
         '| device | memory rows | dim | memory MiB | queries | k | chunk | '
         'median s | queries/s | peak MiB | naive QxM bytes (MiB) |'
@@ -173,11 +161,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(
         f'| {args.device} | {rows} | {args.dim} | {memory_mib:.0f} | '
         f'{args.queries} | {args.k} | {args.chunk} | {median_s:.3f} | '
-        f'{result["queries_per_s"]:.0f} | {result["peak_mib"]:.0f} | '
+        f'{record["queries_per_s"]:.0f} | {record["peak_mib"]:.0f} | '
         f'{naive_bytes} ({naive_bytes / 2**20:.0f}) |'
     )
     if args.json:
-        write_json(args.json, result)
+        write_json(args.json, record)
     return 0
 
 

@@ -42,11 +42,11 @@ from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (  # noqa: E402
+    benchmark_parser,
     current_mib,
-    environment,
     median,
-    peak_mib,
     reset_peak,
+    result,
     sync,
     write_json,
 )
@@ -57,7 +57,7 @@ def make_inputs(
 ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """Synthetic loss inputs: smooth unit embeddings (N, D, S, S), weak
     labels and superpixels (N, S, S) and image tags (N, C)."""
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(args.seed * 100003 + seed)
     n, s = args.batch, args.size
     # Spatially smooth embeddings, as a trained network gives (white noise
     # would split every superpixel into many clusters).
@@ -164,8 +164,8 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
         sync(args.device)
         step_times.append(time.perf_counter() - start)
     mem = loss.memory.get(inputs[0], args.classes)[0].shape[0]
-    return dict(
-        vars(args),
+    return result(
+        args,
         segments=segments,
         memory_protos=int(mem),
         clustering_s=median(cluster_times),
@@ -173,17 +173,11 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
         clustering_times=cluster_times,
         step_times=step_times,
         base_mib=base,
-        peak_mib=peak_mib(args.device),
-        env=environment(args.device),
     )
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = benchmark_parser(__doc__, repeats=3)
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--dim', type=int, default=64)
     parser.add_argument(
@@ -199,17 +193,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='side of the square superpixels in embedding pixels',
     )
     parser.add_argument('--chunk', type=int, default=4096)
-    parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--json', metavar='FILE', help='also write the results to FILE'
-    )
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    result = measure(args)
+    record = measure(args)
     print(
         '| device | batch | dim | size | grid | memory protos | '
         'median s/step | peak MiB | segments/batch | median clustering s |'
@@ -220,12 +209,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     print(
         f'| {args.device} | {args.batch} | {args.dim} | {args.size} | '
-        f'{args.grid}x{args.grid} | {result["memory_protos"]} | '
-        f'{result["step_s"]:.2f} | {result["peak_mib"]:.0f} | '
-        f'{result["segments"]} | {result["clustering_s"]:.3f} |'
+        f'{args.grid}x{args.grid} | {record["memory_protos"]} | '
+        f'{record["step_s"]:.2f} | {record["peak_mib"]:.0f} | '
+        f'{record["segments"]} | {record["clustering_s"]:.3f} |'
     )
     if args.json:
-        write_json(args.json, result)
+        write_json(args.json, record)
     return 0
 
 

@@ -38,9 +38,9 @@ from mmseg_spml.datasets.constants import UNLABELLED
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (  # noqa: E402
-    environment,
+    benchmark_parser,
     median,
-    peak_mib,
+    result,
     sync,
     write_json,
 )
@@ -157,42 +157,30 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
             if i >= args.warmup:
                 times[name].append(t)
     med = {k: median(v) for k, v in times.items()}
-    return dict(
-        vars(args),
+    return result(
+        args,
         steps={
             k: dict(median_s=t, images_per_s=args.batch / t, times=times[k])
             for k, t in med.items()
         },
         ratio=med['SPML'] / med['DeepLabV3 CE'],
-        peak_mib=peak_mib(args.device),
-        env=environment(args.device),
     )
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = benchmark_parser(__doc__, repeats=10)
     parser.add_argument('--spml-config', default=SPML_CONFIG)
     parser.add_argument('--baseline-config', default=BASELINE_CONFIG)
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--size', type=int, default=128)
-    parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=3)
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--json', metavar='FILE', help='also write the results to FILE'
-    )
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    result = measure(args)
-    med = {k: v['median_s'] for k, v in result['steps'].items()}
+    record = measure(args)
+    med = {k: v['median_s'] for k, v in record['steps'].items()}
     print(
         f'device: {args.device}, threads: {torch.get_num_threads()}, '
         f'batch {args.batch}, input {args.size}x{args.size}, '
@@ -204,10 +192,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'| {name} | {t:.3f} | {args.batch / t:.1f} |')
     print(
         f'\nSPML / CE time ratio: {med["SPML"] / med["DeepLabV3 CE"]:.2f}; '
-        f'peak memory of the process: {result["peak_mib"]:.0f} MiB'
+        f'peak memory of the process: {record["peak_mib"]:.0f} MiB'
     )
     if args.json:
-        write_json(args.json, result)
+        write_json(args.json, record)
     return 0
 
 
