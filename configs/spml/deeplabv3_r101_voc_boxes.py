@@ -31,3 +31,6 @@ model = dict(
         )
     ),
 )
+# tools/test.py --tta: merge the scales and flips, then (with model.crf) one
+# dense CRF on the merged prediction.
+tta_model = dict(type='SPMLTTAModel')

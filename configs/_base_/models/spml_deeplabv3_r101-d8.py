@@ -43,6 +43,3 @@ model = dict(
     # embedding losses only.
     auxiliary_head=None,
 )
-# tools/test.py --tta: merge the scales and flips, then (with model.crf) one
-# dense CRF on the merged prediction.
-tta_model = dict(type='SPMLTTAModel')
