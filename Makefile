@@ -3,13 +3,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup demo demo-pmm test lint format clean
+.PHONY: setup demo demo-full demo-pmm test lint format clean
 
 setup:
 	VENV=$(VENV) tools/setup_env.sh
 
 demo: setup
 	$(PY) tools/run_demo.py
+
+demo-full: setup
+	$(PY) tools/run_demo.py --schedule full
 
 demo-pmm: setup
 	$(PY) tools/run_pmm_demo.py

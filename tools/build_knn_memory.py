@@ -23,24 +23,20 @@ import sys
 
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.refinement import image_prototypes, save_memory
-from mmseg_spml.utils.models import build_trained_model, training_images
+from mmseg_spml.utils.models import (
+    build_trained_model,
+    load_tool_config,
+    trained_model_parser,
+    training_images,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
-    parser.add_argument('config', help='SPML config')
-    parser.add_argument('checkpoint', help='its trained weights')
-    parser.add_argument('--out', required=True, help='memory file (.pth)')
+    parser = trained_model_parser(__doc__, 'SPML config', 'memory file (.pth)')
     parser.add_argument(
         '--grid',
         type=int,
@@ -49,24 +45,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='k-means grid per image (reference: 12 12 at 512 px)',
     )
     parser.add_argument('--iters', type=int, default=10)
-    parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
-    )
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings',
-    )
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = load_tool_config(args)
     dataset = training_images(
         cfg,
         [

@@ -29,25 +29,23 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.utils.io import atomic_file
-from mmseg_spml.utils.models import build_trained_model, training_images
+from mmseg_spml.utils.models import (
+    build_trained_model,
+    load_tool_config,
+    trained_model_parser,
+    training_images,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
+    parser = trained_model_parser(
+        __doc__, 'config of the CAMClassifier', 'output folder'
     )
-    parser.add_argument('config', help='config of the CAMClassifier')
-    parser.add_argument('checkpoint', help='its trained weights')
-    parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--scales',
         type=float,
@@ -63,7 +61,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='split file (one name per line) instead of the ann_file of '
         "the config's training set",
     )
-    parser.add_argument('--device', default='cpu')
     return parser.parse_args(argv)
 
 
@@ -109,8 +106,7 @@ def save_cams(path: str, cams: np.ndarray, keys: np.ndarray) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = load_tool_config(args)
     if cfg.model.get('type') != 'CAMClassifier':
         print(
             f'error: {args.config} builds a {cfg.model.get("type")}, '

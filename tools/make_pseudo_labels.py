@@ -40,15 +40,18 @@ import sys
 import torch
 import torch.nn.functional as F
 from mmengine import dist
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.refinement.pseudo_labels import refine_pseudo_label
 from mmseg_spml.utils import adapt_cfg_to_device, init_cpu_dist
 from mmseg_spml.utils.io import label_palette, save_json, save_label_png
-from mmseg_spml.utils.models import build_trained_model, training_images
+from mmseg_spml.utils.models import (
+    build_trained_model,
+    load_tool_config,
+    trained_model_parser,
+    training_images,
+)
 
 DEFAULTS = dict(
     pipeline=[
@@ -65,19 +68,11 @@ DEFAULTS = dict(
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
+    parser = trained_model_parser(
+        __doc__, 'stage-1 SPML config', 'output folder'
     )
-    parser.add_argument('config', help='stage-1 SPML config')
-    parser.add_argument('checkpoint', help='its trained weights')
-    parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch'], default='none'
-    )
-    parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
     )
     parser.add_argument(
         '--crf',
@@ -93,12 +88,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='CRF of --crf: the exact torch mean field, the permutohedral '
         'pydensecrf (optional package, ~500x faster: use the full image '
         'size as MAX_PIXELS) or auto (pydensecrf when installed)',
-    )
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, e.g. pseudo_label_cfg.crf=None',
     )
     return parser.parse_args(argv)
 
@@ -118,11 +107,8 @@ def embed_and_score(model, inputs: torch.Tensor, flip: bool):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_tool_config(args)
     cfg.launcher = args.launcher
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
     if args.launcher != 'none':
         adapt_cfg_to_device(cfg)
         if torch.cuda.is_available():

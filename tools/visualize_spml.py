@@ -27,9 +27,7 @@ import sys
 
 import cv2
 import numpy as np
-import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import Config
 from mmengine.utils import ProgressBar
 from mmseg.registry import DATASETS
 
@@ -41,21 +39,18 @@ from mmseg_spml.engine.visualization import (
     spml_diagnostics,
 )
 from mmseg_spml.utils.io import atomic_file
-from mmseg_spml.utils.models import build_trained_model
+from mmseg_spml.utils.models import (
+    build_trained_model,
+    load_tool_config,
+    trained_model_parser,
+)
 
 #: Training pipeline steps kept by ``--split train``: deterministic ones.
 KEPT_STEPS = ('ComputeSuperpixels', 'Resize', 'PadExtraSegFields')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
-    parser.add_argument('config', help='SPML config')
-    parser.add_argument('checkpoint', help='its trained weights')
-    parser.add_argument('--out', required=True, help='output folder')
+    parser = trained_model_parser(__doc__, 'SPML config', 'output folder')
     parser.add_argument(
         '--num-images', type=int, default=10, help='images drawn'
     )
@@ -74,15 +69,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         default='colours',
     )
     parser.add_argument('--alpha', type=float, default=0.5)
-    parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
-    )
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings',
-    )
     return parser.parse_args(argv)
 
 
@@ -121,10 +107,7 @@ def main(argv=None) -> int:
     if args.num_images < 1:
         print(f'error: --num-images must be >= 1, got {args.num_images}')
         return 1
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = load_tool_config(args)
     model = build_trained_model(cfg, args.checkpoint, args.device)
     try:
         check_spml_segmentor(model)

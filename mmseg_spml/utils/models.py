@@ -1,15 +1,56 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-"""Build what the offline tools (CAMs, pseudo labels, KNN memory) run: a
-trained model and the training images with a tool's own pipeline."""
+"""Build what the offline tools (CAMs, pseudo labels, KNN memory,
+diagnostics) run: their command line, the config, a trained model and the
+training images with a tool's own pipeline."""
 
+import argparse
 from typing import List
 
-from mmengine.config import Config
+import torch
+from mmengine.config import Config, DictAction
 from mmengine.dataset import BaseDataset
 from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmseg.registry import DATASETS, MODELS
 from torch import nn
+
+
+def trained_model_parser(
+    doc: str, config_help: str, out_help: str
+) -> argparse.ArgumentParser:
+    """The command line every offline tool over a trained model shares:
+    ``CONFIG CHECKPOINT --out OUT [--device D] [--cfg-options ...]``, with
+    the description and examples of the tool's module docstring ``doc``.
+    The device defaults to CUDA when available."""
+    parser = argparse.ArgumentParser(
+        description=doc.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(doc.splitlines()[2:]),
+    )
+    parser.add_argument('config', help=config_help)
+    parser.add_argument('checkpoint', help='its trained weights')
+    parser.add_argument('--out', required=True, help=out_help)
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings (key=value)',
+    )
+    return parser
+
+
+def load_tool_config(args: argparse.Namespace) -> Config:
+    """``args.config`` with ``args.cfg_options`` merged, its default scope
+    initialised."""
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    return cfg
 
 
 def build_trained_model(
