@@ -25,8 +25,6 @@ import os
 import os.path as osp
 import sys
 
-import cv2
-import numpy as np
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 from mmseg.registry import DATASETS
@@ -38,7 +36,7 @@ from mmseg_spml.engine.visualization import (
     resolve_palette,
     spml_diagnostics,
 )
-from mmseg_spml.utils.io import atomic_file
+from mmseg_spml.utils.io import save_rgb_image
 from mmseg_spml.utils.models import (
     build_trained_model,
     load_tool_config,
@@ -93,15 +91,6 @@ def build_images(cfg: Config, split: str):
     return DATASETS.build(dataset_cfg)
 
 
-def write_png(path: str, rgb: np.ndarray) -> None:
-    """Write an RGB image as PNG, atomically (temporary file + rename)."""
-    ok, buf = cv2.imencode('.png', np.ascontiguousarray(rgb[..., ::-1]))
-    if not ok:
-        raise OSError(f'could not encode {path} as PNG')
-    with atomic_file(path) as f:
-        f.write(buf.tobytes())
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.num_images < 1:
@@ -142,7 +131,7 @@ def main(argv=None) -> int:
             segment_style=args.segment_style,
         )
         name = osp.splitext(osp.basename(sample.img_path))[0]
-        write_png(osp.join(args.out, name + '.png'), strip)
+        save_rgb_image(osp.join(args.out, name + '.png'), strip)
         bar.update()
     print(f'\n{num} {args.split} images drawn into {args.out}')
     return 0

@@ -9,6 +9,7 @@ import tempfile
 from contextlib import contextmanager
 from typing import IO, Any, Iterator, Optional, Sequence
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -87,6 +88,21 @@ def save_label_png(
         img.putpalette(palette)
     with atomic_file(path) as f:
         img.save(f, format='PNG')
+
+
+def save_rgb_image(path: str, rgb: np.ndarray) -> None:
+    """Write an RGB image (H, W, 3) uint8, atomically, in the format of
+    ``path``'s extension (``.png``, ``.jpg``...).
+
+    Raises:
+        ValueError: If OpenCV cannot encode the image in that format.
+    """
+    ext = osp.splitext(path)[1].lower()
+    ok, encoded = cv2.imencode(ext, np.ascontiguousarray(rgb[..., ::-1]))
+    if not ok:
+        raise ValueError(f'OpenCV could not encode {path} as {ext!r}')
+    with atomic_file(path) as f:
+        f.write(encoded.tobytes())
 
 
 def save_json(path: str, obj: Any) -> None:

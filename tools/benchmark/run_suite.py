@@ -48,6 +48,8 @@ ROOT = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, HERE)
 from _common import median, write_json, write_text  # noqa: E402
 
+from mmseg_spml.utils.io import atomic_file  # noqa: E402
+
 DEMO_CONFIG = osp.join(
     ROOT,
     'configs',
@@ -502,9 +504,8 @@ def report(results: dict) -> str:
 
 def _save(fig, path: str) -> None:
     """Save a figure as PNG atomically."""
-    tmp = path + '.tmp'
-    fig.savefig(tmp, format='png', dpi=100, bbox_inches='tight')
-    os.replace(tmp, path)
+    with atomic_file(path) as f:
+        fig.savefig(f, format='png', dpi=100, bbox_inches='tight')
 
 
 def plot(results: dict, out: str) -> List[str]:

@@ -40,7 +40,7 @@ from mmseg.registry import DATASETS
 from mmseg.visualization import SegLocalVisualizer
 
 import mmseg_spml  # noqa: F401  (registry, checkpoint allow-list)
-from mmseg_spml.utils.io import atomic_file
+from mmseg_spml.utils.io import save_rgb_image
 
 #: Extensions OpenCV can encode the overlay to.
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -211,24 +211,6 @@ def image_extension(path: str) -> str:
     return ext
 
 
-def save_image_atomic(path: str, rgb: np.ndarray) -> None:
-    """Encode an RGB image by ``path``'s extension and write it atomically.
-
-    Args:
-        path (str): Destination; its extension picks the format.
-        rgb (np.ndarray): Image, (H, W, 3) uint8, RGB.
-
-    Raises:
-        ValueError: If the extension is not an image format OpenCV writes.
-    """
-    ext = image_extension(path)
-    ok, encoded = cv2.imencode(ext, mmcv.rgb2bgr(rgb))
-    if not ok:
-        raise ValueError(f'OpenCV could not encode the overlay as {ext}')
-    with atomic_file(path) as f:
-        f.write(encoded.tobytes())
-
-
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -306,7 +288,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     overlay = draw_overlay(
         model, image, result, args.opacity, args.with_labels
     )
-    save_image_atomic(args.out, overlay)
+    save_rgb_image(args.out, overlay)
     print(
         f'overlay of {args.img} ({overlay.shape[1]}x{overlay.shape[0]}) '
         f'written to {args.out}'
