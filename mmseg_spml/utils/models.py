@@ -4,7 +4,8 @@ diagnostics) run: their command line, the config, a trained model and the
 training images with a tool's own pipeline."""
 
 import argparse
-from typing import List
+from contextlib import contextmanager
+from typing import Iterator, List
 
 import torch
 from mmengine.config import Config, DictAction
@@ -68,3 +69,16 @@ def training_images(cfg: Config, pipeline: List[dict]) -> BaseDataset:
     dataset_cfg = cfg.train_dataloader.dataset.copy()
     dataset_cfg.pipeline = pipeline
     return DATASETS.build(dataset_cfg)
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode and no gradients inside; the previous mode after, also
+    when the block raises."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)

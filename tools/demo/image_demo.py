@@ -40,6 +40,7 @@ from mmseg.registry import DATASETS
 from mmseg.visualization import SegLocalVisualizer
 
 import mmseg_spml  # noqa: F401  (registry, checkpoint allow-list)
+from mmseg_spml.engine.visualization import default_palette
 from mmseg_spml.utils.io import save_rgb_image
 
 #: Extensions OpenCV can encode the overlay to.
@@ -106,10 +107,9 @@ def resolve_dataset_meta(
         f'{num_classes} classes; drawing class0..class{num_classes - 1}',
         stacklevel=2,
     )
-    rng = np.random.RandomState(42)
     return dict(
         classes=[f'class{i}' for i in range(num_classes)],
-        palette=rng.randint(0, 256, (num_classes, 3)).tolist(),
+        palette=default_palette(num_classes),
     )
 
 

@@ -17,6 +17,7 @@ from mmengine.utils import ProgressBar
 from mmseg.registry import HOOKS
 
 from mmseg_spml.utils.io import label_palette, save_label_png
+from mmseg_spml.utils.models import eval_mode
 
 
 @HOOKS.register_module()
@@ -135,22 +136,19 @@ class CyclicPseudoMaskHook(Hook):
         palette = label_palette(
             loader.dataset.metainfo.get('palette') or [[0, 0, 0]]
         )
-        was_training = model.training
-        model.eval()
         written = 0
         bar = ProgressBar(len(loader)) if dist.is_main_process() else None
         runner.logger.info(
             f'cyclic pseudo-mask round {round_idx}: predicting '
             f'{len(loader.dataset)} training images into {self.label_dir}'
         )
-        with torch.no_grad():
+        with eval_mode(model):
             for data in loader:
                 for sample in model.test_step(data):
                     self._write(sample, palette)
                     written += 1
                 if bar is not None:
                     bar.update()
-        model.train(was_training)
         dist.barrier()
         runner.logger.info(
             f'cyclic pseudo-mask round {round_idx} done; previous labels '

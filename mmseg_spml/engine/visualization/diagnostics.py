@@ -12,8 +12,7 @@ segmentor's public pieces (``data_preprocessor``, ``extract_feat``,
 prediction), so segmentors need no extra method.
 """
 
-from contextlib import contextmanager
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -27,6 +26,7 @@ from mmseg_spml.clustering import (
     spherical_kmeans,
 )
 from mmseg_spml.datasets.constants import IGNORE_INDEX
+from mmseg_spml.utils.models import eval_mode
 
 from .drawing import default_palette, diagnostic_panel
 
@@ -97,18 +97,6 @@ def resolve_palette(num_classes: int, *sources: Optional[dict]) -> list:
         if palette is not None and len(palette):
             return [list(colour) for colour in palette]
     return default_palette(num_classes)
-
-
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Eval mode and no gradients inside; the previous mode after."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            yield model
-    finally:
-        model.train(was_training)
 
 
 def _field(sample, key: str) -> Optional[Tensor]:
