@@ -3,6 +3,7 @@
 
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 from typing import List, Optional
@@ -70,3 +71,10 @@ def load_tool(relpath: str):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def free_port() -> str:
+    """A TCP port free on 127.0.0.1 now (for a process group's master)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return str(s.getsockname()[1])

@@ -2,27 +2,20 @@
 """tools/dist_train.sh and dist_test.sh with 2 CPU processes (gloo)."""
 
 import os.path as osp
-import socket
 import sys
 
 import pytest
 import torch
 
 import mmseg_spml  # noqa: F401  (checkpoint allow-list for torch.load)
-from tests.helpers.tools import ROOT, TINY_CONFIG, run
+from tests.helpers.tools import ROOT, TINY_CONFIG, free_port, run
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> str:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return str(s.getsockname()[1])
-
-
 def test_dist_train_then_dist_test_two_processes(tmp_path):
     data, work = str(tmp_path / 'data'), str(tmp_path / 'work')
-    env = dict(PORT=_free_port(), PYTHON=sys.executable)
+    env = dict(PORT=free_port(), PYTHON=sys.executable)
     proc = run(
         [
             'bash',
@@ -44,7 +37,7 @@ def test_dist_train_then_dist_test_two_processes(tmp_path):
     # DDP wrapped the model, the checkpoint holds the bare module's keys.
     assert not any(k.startswith('module.') for k in ckpt['state_dict'])
 
-    env['PORT'] = _free_port()
+    env['PORT'] = free_port()
     proc = run(
         [
             'bash',

@@ -5,13 +5,12 @@ each, joined through NNODES, NODE_RANK, MASTER_ADDR and PORT (gloo)."""
 import os
 import os.path as osp
 import signal
-import socket
 import subprocess
 import sys
 
 import pytest
 
-from tests.helpers.tools import ROOT, tool_env
+from tests.helpers.tools import ROOT, free_port, tool_env
 
 pytestmark = pytest.mark.slow
 
@@ -19,18 +18,12 @@ TINY_SPML = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_spml.py')
 TIMEOUT = 240
 
 
-def _free_port() -> str:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return str(s.getsockname()[1])
-
-
 def test_two_nodes_of_one_process(tmp_path):
     data, work = str(tmp_path / 'data'), str(tmp_path / 'work')
     common = dict(
         NNODES='2',
         MASTER_ADDR='127.0.0.1',
-        PORT=_free_port(),
+        PORT=free_port(),
         PYTHON=sys.executable,
         CUDA_VISIBLE_DEVICES='',
     )

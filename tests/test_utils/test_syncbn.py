@@ -6,7 +6,6 @@ mocked ``torch.cuda.is_available``, is in test_device.py; the cases below
 complete it."""
 
 import os.path as osp
-import socket
 import sys
 
 import pytest
@@ -19,15 +18,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.utils import adapt_cfg_to_device
-from tests.helpers.tools import ROOT, run
+from tests.helpers.tools import ROOT, free_port, run
 
 TINY_SPML = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_spml.py')
-
-
-def _free_port() -> str:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return str(s.getsockname()[1])
 
 
 def _norm_types(cfg) -> set:
@@ -93,7 +86,7 @@ def test_two_process_gloo_trains_syncbn_config_as_bn(tmp_path):
             str(tmp_path / 'work'),
         ],
         str(tmp_path / 'data'),
-        env=dict(PORT=_free_port(), PYTHON=sys.executable),
+        env=dict(PORT=free_port(), PYTHON=sys.executable),
         timeout=300,
     )
     log = proc.stdout

@@ -5,23 +5,16 @@ memory bank, co-occurrence and feature affinity are all global (the worker
 is tests/helpers/segsort_ddp_worker.py)."""
 
 import os.path as osp
-import socket
 import sys
 
 import pytest
 import torch
 
-from tests.helpers.tools import ROOT, run
+from tests.helpers.tools import ROOT, free_port, run
 
 pytestmark = pytest.mark.slow
 
 WORKER = osp.join(ROOT, 'tests', 'helpers', 'segsort_ddp_worker.py')
-
-
-def _free_port() -> str:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return str(s.getsockname()[1])
 
 
 def test_two_processes_equal_one_process_on_the_whole_batch(tmp_path):
@@ -31,7 +24,7 @@ def test_two_processes_equal_one_process_on_the_whole_batch(tmp_path):
     torchrun = [sys.executable, '-m', 'torch.distributed.run']
     run(
         torchrun
-        + ['--nproc_per_node', '2', '--master_port', _free_port()]
+        + ['--nproc_per_node', '2', '--master_port', free_port()]
         + [WORKER, double],
         data,
         timeout=300,
