@@ -9,7 +9,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmseg_spml  # noqa: F401  (registers components, checkpoint allow-list)
-from mmseg_spml.utils import adapt_cfg_to_device, init_cpu_dist
+from mmseg_spml.utils import adapt_cfg_to_device, close_dist, init_cpu_dist
 
 
 # TODO: support fuse_conv_bn, visualization, and format_only
@@ -137,6 +137,7 @@ def main():
 
     # start testing
     runner.test()
+    close_dist()
 
 
 if __name__ == '__main__':

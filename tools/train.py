@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 import mmseg_spml  # noqa: F401  (registers components, checkpoint allow-list)
-from mmseg_spml.utils import adapt_cfg_to_device, init_cpu_dist
+from mmseg_spml.utils import adapt_cfg_to_device, close_dist, init_cpu_dist
 
 AMP_OPTIM_WRAPPERS = ('AmpOptimWrapper', 'SPMLAmpOptimWrapper')
 
@@ -127,6 +127,7 @@ def main():
 
     # start training
     runner.train()
+    close_dist()
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ from .checkpoint import (
 from .device import (
     AUTO_BACKEND,
     adapt_cfg_to_device,
+    close_dist,
     init_cpu_dist,
     resolve_dist_backend,
 )
@@ -13,6 +14,7 @@ from .device import (
 __all__ = [
     'AUTO_BACKEND',
     'adapt_cfg_to_device',
+    'close_dist',
     'checkpoint_safe_globals',
     'init_cpu_dist',
     'register_checkpoint_safe_globals',

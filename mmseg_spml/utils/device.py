@@ -161,3 +161,16 @@ def init_cpu_dist(cfg: Config) -> None:
         world_size=int(os.environ['WORLD_SIZE']),
         **dist_cfg,
     )
+
+
+def close_dist() -> None:
+    """Wait for every rank, then destroy all process groups.
+
+    Called by the tools when their work is done. Left to interpreter exit,
+    gloo's threads are torn down in no particular order, and a finished
+    job can abort ("terminate called without an active exception") or
+    hang. A no-op without a process group.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

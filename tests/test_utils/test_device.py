@@ -58,3 +58,20 @@ def test_gpu_distributed_config_is_untouched(monkeypatch):
     assert cfg.env_cfg.dist_cfg.backend == 'nccl'
     assert 'model_wrapper_cfg' not in cfg
     assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
+
+
+def test_close_dist_destroys_the_group_and_is_a_no_op_without_one():
+    import torch.distributed as torch_dist
+
+    from mmseg_spml.utils import close_dist
+    from tests.helpers.tools import free_port
+
+    close_dist()  # nothing to close
+    torch_dist.init_process_group(
+        'gloo',
+        init_method=f'tcp://127.0.0.1:{free_port()}',
+        rank=0,
+        world_size=1,
+    )
+    close_dist()
+    assert not torch_dist.is_initialized()
