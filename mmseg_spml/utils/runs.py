@@ -5,12 +5,20 @@ finished training runs (for the demo and pipeline drivers)."""
 import glob
 import json
 import os.path as osp
+import socket
 import subprocess
 import sys
 import time
 from typing import Dict, List, Sequence
 
 from mmengine.config import Config
+
+
+def free_port() -> str:
+    """A TCP port free on 127.0.0.1 now (for a process group's master)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return str(sock.getsockname()[1])
 
 
 def last_val_metrics(work_dir: str) -> Dict[str, float]:

@@ -10,18 +10,17 @@ Usage:
         tests/helpers/segsort_ddp_worker.py OUT
 """
 
-import os
 import sys
 
 import torch
 import torch.distributed as torch_dist
 import torch.nn.functional as F
-from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from torch import nn
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from tests.helpers import torchrun
 
 N, C, SIZE, STEPS = 4, 6, 12, 3
 LOSS = dict(
@@ -63,12 +62,8 @@ def _batch(step: int):
 
 def run(out: str) -> None:
     """Train STEPS steps on this rank's share; save losses and grads."""
-    rank = int(os.environ.get('RANK', 0))
-    world = int(os.environ.get('WORLD_SIZE', 1))
-    if world > 1:
-        torch_dist.init_process_group('gloo', rank=rank, world_size=world)
+    rank, world = torchrun.init()
     torch.set_num_threads(1)
-    init_default_scope('mmseg')
     torch.manual_seed(0)
     head = nn.Conv2d(5, 8, 1)
     model = head
@@ -95,16 +90,9 @@ def run(out: str) -> None:
                 memory=len(loss_fn.memory.get(emb, C)[0]),
             )
         )
-    if rank == 0:
-        torch.save(records, out)
-    if world > 1:
-        torch_dist.barrier()
+    torchrun.finish(records, out, rank, world)
 
 
 if __name__ == '__main__':
     run(sys.argv[1])
-    # Tearing down gloo process groups at interpreter exit hangs now and
-    # then with this torch build (the results are written by then): leave
-    # without the teardown.
-    sys.stdout.flush()
-    os._exit(0)
+    torchrun.exit_without_teardown()

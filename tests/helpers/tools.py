@@ -3,10 +3,11 @@
 
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 from typing import List, Optional
+
+from mmseg_spml.utils.runs import free_port  # noqa: F401 (for the tests)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_CONFIG = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_demo.py')
@@ -71,10 +72,3 @@ def load_tool(relpath: str):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def free_port() -> str:
-    """A TCP port free on 127.0.0.1 now (for a process group's master)."""
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return str(s.getsockname()[1])

@@ -5,12 +5,12 @@ memory bank, co-occurrence and feature affinity are all global (the worker
 is tests/helpers/segsort_ddp_worker.py)."""
 
 import os.path as osp
-import sys
 
 import pytest
 import torch
 
-from tests.helpers.tools import ROOT, free_port, run
+from tests.helpers.tools import ROOT
+from tests.helpers.torchrun import run_one_and_two
 
 pytestmark = pytest.mark.slow
 
@@ -18,18 +18,7 @@ WORKER = osp.join(ROOT, 'tests', 'helpers', 'segsort_ddp_worker.py')
 
 
 def test_two_processes_equal_one_process_on_the_whole_batch(tmp_path):
-    single, double = str(tmp_path / 'single.pth'), str(tmp_path / 'ddp.pth')
-    data = str(tmp_path / 'data')
-    run([sys.executable, WORKER, single], data, timeout=300)
-    torchrun = [sys.executable, '-m', 'torch.distributed.run']
-    run(
-        torchrun
-        + ['--nproc_per_node', '2', '--master_port', free_port()]
-        + [WORKER, double],
-        data,
-        timeout=300,
-    )
-    one, two = torch.load(single), torch.load(double)
+    one, two = run_one_and_two(WORKER, tmp_path)
     assert len(one) == len(two) == 3
     for step, (a, b) in enumerate(zip(one, two)):
         assert a['memory'] == b['memory'], step  # global memory bank
