@@ -63,7 +63,8 @@ def autocast_disabled(device: Union[torch.device, str]) -> ContextManager:
 
 
 def _replace_sync_bn(node: Any) -> int:
-    """Turn every ``dict(type='SyncBN')`` under ``node`` into BN in place.
+    """Turn every ``dict(type='SyncBN')`` under ``node`` into
+    ``SPMLSyncBN`` in place.
 
     Returns:
         int: The number of replaced entries.
@@ -71,7 +72,7 @@ def _replace_sync_bn(node: Any) -> int:
     count = 0
     if isinstance(node, dict):
         if node.get('type') == 'SyncBN':
-            node['type'] = 'BN'
+            node['type'] = 'SPMLSyncBN'
             count += 1
         for value in node.values():
             count += _replace_sync_bn(value)
@@ -92,8 +93,9 @@ def adapt_cfg_to_device(cfg: Config) -> Config:
       ``SPMLAmpOptimWrapper`` (bfloat16 autocast on CPU);
     * distributed runs wrap the model in DDP without ``device_ids``
       (MMEngine passes the local rank as a CUDA device id otherwise);
-    * ``SyncBN`` becomes ``BN`` in distributed runs (SyncBN needs CUDA;
-      single-process runs are reverted by MMEngine itself).
+    * ``SyncBN`` becomes ``SPMLSyncBN`` in distributed runs: the same
+      global batch statistics over gloo (torch's SyncBN needs CUDA;
+      single-process runs are reverted to BN by MMEngine itself).
 
     Args:
         cfg (Config): The config, with ``cfg.launcher`` already set.
@@ -128,7 +130,8 @@ def adapt_cfg_to_device(cfg: Config) -> Config:
         )
     if _replace_sync_bn(cfg.model):
         print_log(
-            'CUDA is not available: SyncBN layers are built as BN.',
+            'CUDA is not available: SyncBN layers are built as '
+            'SPMLSyncBN (batch statistics synchronised over gloo).',
             logger='current',
             level=logging.WARNING,
         )

@@ -71,6 +71,19 @@ class _GatherWithGrad(torch.autograd.Function):
         return grad[start : start + ctx.rows]
 
 
+def all_gather_stack_with_grad(tensor: Tensor) -> Tensor:
+    """Stack ``tensor`` of every rank (same shape on all) along a new first
+    dimension, in rank order; differentiable like
+    :func:`all_gather_cat_with_grad`.
+
+    Returns:
+        Tensor: (world size, ...); ``tensor[None]`` at world size 1.
+    """
+    if dist.get_world_size() == 1:
+        return tensor[None]
+    return _GatherWithGrad.apply(tensor[None])
+
+
 def all_gather_cat_with_grad(tensor: Tensor) -> Tuple[Tensor, int]:
     """Like :func:`all_gather_cat`, but differentiable: the gradient that
     any rank's loss sends to this rank's rows flows back to ``tensor``.

@@ -40,8 +40,8 @@ def test_cpu_distributed_config_is_adapted(monkeypatch):
     cfg = adapt_cfg_to_device(_cfg('pytorch'))
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg.device_ids is None
-    assert cfg.model.backbone.norm_cfg.type == 'BN'
-    assert cfg.model.decode_head[0].norm_cfg.type == 'BN'
+    assert cfg.model.backbone.norm_cfg.type == 'SPMLSyncBN'
+    assert cfg.model.decode_head[0].norm_cfg.type == 'SPMLSyncBN'
 
 
 def test_cpu_single_process_keeps_model(monkeypatch):

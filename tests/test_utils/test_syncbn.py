@@ -1,6 +1,7 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 """Configs written with SyncBN train on CPU without edits: in one process
-(MMEngine reverts SyncBN to BN) and in a 2-process gloo job (built as BN),
+(MMEngine reverts SyncBN to BN) and in a 2-process gloo job (built as
+SPMLSyncBN, whose statistics are checked in tests/test_models/test_layers),
 while GPU machines keep SyncBN. The conversion decision itself, with a
 mocked ``torch.cuda.is_available``, is in test_device.py; the cases below
 complete it."""
@@ -44,11 +45,11 @@ def test_gpu_keeps_syncbn(monkeypatch, launcher):
 
 
 @pytest.mark.parametrize(
-    'launcher, expected', [('none', 'SyncBN'), ('slurm', 'BN')]
+    'launcher, expected', [('none', 'SyncBN'), ('slurm', 'SPMLSyncBN')]
 )
 def test_cpu_converts_only_distributed_runs(monkeypatch, launcher, expected):
     """Single-process runs keep the config (MMEngine reverts the layers);
-    every distributed launcher gets BN."""
+    every distributed launcher gets SPMLSyncBN."""
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     cfg = Config.fromfile(TINY_SPML)
     cfg.launcher = launcher
@@ -75,7 +76,7 @@ def test_single_process_cpu_trains_syncbn_config(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_two_process_gloo_trains_syncbn_config_as_bn(tmp_path):
+def test_two_process_gloo_trains_syncbn_config_as_spml_syncbn(tmp_path):
     proc = run(
         [
             'bash',
@@ -91,9 +92,9 @@ def test_two_process_gloo_trains_syncbn_config_as_bn(tmp_path):
     )
     log = proc.stdout
     assert 'GPU number: 2' in log
-    assert 'CUDA is not available: SyncBN layers are built as BN.' in log
+    assert 'SyncBN layers are built as SPMLSyncBN' in log
     # The config the Runner dumped is the adapted one.
     dumped = Config.fromfile(str(tmp_path / 'work' / 'tiny_spml.py'))
-    assert _norm_types(dumped) == {'BN'}
+    assert _norm_types(dumped) == {'SPMLSyncBN'}
     # SyncBatchNorm would have failed on CPU tensors.
     assert 'Iter(train) [2/2]' in log
