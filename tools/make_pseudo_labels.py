@@ -23,7 +23,8 @@ below: the reference's random walk, no CRF):
         keep_weak_labels=True)
 
 Existing files are skipped, so an interrupted run resumes. With
-``--launcher pytorch`` (torchrun), every process labels its share.
+``--launcher pytorch`` (torchrun) or ``slurm`` (srun), every process
+labels its share.
 
 Examples:
     python tools/make_pseudo_labels.py CONFIG work_dirs/stage1/iter_1000.pth \
@@ -44,7 +45,7 @@ from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.refinement.pseudo_labels import refine_pseudo_label
-from mmseg_spml.utils import adapt_cfg_to_device, init_cpu_dist
+from mmseg_spml.utils import adapt_cfg_to_device, close_dist, init_cpu_dist
 from mmseg_spml.utils.io import label_palette, save_json, save_label_png
 from mmseg_spml.utils.models import (
     build_trained_model,
@@ -72,7 +73,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         __doc__, 'stage-1 SPML config', 'output folder'
     )
     parser.add_argument(
-        '--launcher', choices=['none', 'pytorch'], default='none'
+        '--launcher', choices=['none', 'pytorch', 'slurm'], default='none'
     )
     parser.add_argument(
         '--crf',
@@ -176,6 +177,7 @@ def main(argv=None) -> int:
     if rank == 0:
         save_json(osp.join(args.out, 'tags.json'), names)
         print(f'\npseudo labels of {len(dataset)} images in {args.out}')
+    close_dist()
     return 0
 
 

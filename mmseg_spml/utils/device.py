@@ -5,6 +5,7 @@ import contextlib
 import datetime
 import logging
 import os
+import subprocess
 from typing import Any, ContextManager, Union
 
 import torch
@@ -138,23 +139,66 @@ def adapt_cfg_to_device(cfg: Config) -> Config:
     return cfg
 
 
+#: Slurm's variables that ``--launcher slurm`` reads (set by ``srun``).
+SLURM_VARS = ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST')
+
+
+def slurm_to_torch_env() -> None:
+    """Set ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and
+    ``MASTER_PORT`` from Slurm's variables, as MMEngine's slurm launcher
+    does (the first host of ``scontrol show hostname $SLURM_NODELIST``; port
+    29500), without its CUDA calls. Variables already set to an address or
+    port win.
+
+    Raises:
+        RuntimeError: A Slurm variable is missing (not started by srun).
+    """
+    missing = [name for name in SLURM_VARS if name not in os.environ]
+    if missing:
+        raise RuntimeError(
+            f'--launcher slurm needs {", ".join(missing)} in the '
+            'environment (set by srun, e.g. through tools/slurm_train.sh)'
+        )
+    os.environ.setdefault('MASTER_PORT', '29500')
+    if 'MASTER_ADDR' not in os.environ:
+        nodes = os.environ['SLURM_NODELIST']
+        os.environ['MASTER_ADDR'] = subprocess.getoutput(
+            f'scontrol show hostname {nodes} | head -n1'
+        )
+    os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+    os.environ['RANK'] = os.environ['SLURM_PROCID']
+    os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+
+
 def init_cpu_dist(cfg: Config) -> None:
-    """Initialise the process group of a CPU-only ``pytorch``-launched job.
+    """Initialise the process group of a CPU-only distributed job.
 
     MMEngine's ``init_dist`` calls ``torch.cuda.set_device``, which CPU
     builds of torch lack; the Runner skips its own initialisation when a
-    process group already exists. Does nothing on CUDA machines, for other
-    launchers, or if a process group exists.
+    process group already exists. Handles the ``pytorch`` (torchrun) and
+    ``slurm`` (srun) launchers. Does nothing on CUDA machines, in
+    single-process runs, or if a process group exists.
 
     Args:
         cfg (Config): Config adapted by :func:`adapt_cfg_to_device`.
+
+    Raises:
+        ValueError: Another launcher (``mpi``) on a CPU-only machine.
     """
+    launcher = cfg.get('launcher', 'none')
     if (
         torch.cuda.is_available()
-        or cfg.get('launcher') != 'pytorch'
+        or launcher == 'none'
         or torch_dist.is_initialized()
     ):
         return
+    if launcher == 'slurm':
+        slurm_to_torch_env()
+    elif launcher != 'pytorch':
+        raise ValueError(
+            f'--launcher {launcher} is not supported on CPU-only machines; '
+            'use pytorch (torchrun, tools/dist_train.sh) or slurm'
+        )
     dist_cfg = dict(cfg.env_cfg.dist_cfg)
     timeout = dist_cfg.pop('timeout', None)
     if timeout is not None:
