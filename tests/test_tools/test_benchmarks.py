@@ -3,10 +3,13 @@
 numbers are not checked: they come from running the scripts themselves)."""
 
 import json
+import os.path as osp
 
 import pytest
 
-from tests.helpers.tools import load_tool, python_tool, run
+from tests.helpers.tools import ROOT, load_tool, python_tool, run
+
+DEMO_CONFIG = 'spml_efflite0-d16_1xb8-1k_demo-scenes-scribbles-128x128.py'
 
 
 def test_segsort_loss_benchmark_prints_a_row(capsys):
@@ -93,10 +96,68 @@ def test_run_suite_quick_writes_table_and_plots(tmp_path):
     assert any(r.startswith('| SPML |') for r in rows)
     assert any(r.startswith('| SPML / CE time ratio |') for r in rows)
     assert any(r.startswith('| 1440 |') for r in rows)  # knn: 10 images
-    assert any(r.startswith('| spml_efflite0') for r in rows)
+    for label in ('1 process', '2 processes, SyncBN as SPMLSyncBN'):
+        assert any(r.startswith(f'| {label} |') for r in rows), label
     assert (out / 'loss_scaling.png').stat().st_size > 0
     assert (out / 'knn_throughput.png').stat().st_size > 0
     assert (out / 'train_throughput.png').stat().st_size > 0
     assert not list(out.glob('*.tmp')) and not list(out.glob('.*.tmp'))
     results = json.loads((out / 'results.json').read_text())
-    assert results['train']['images_per_s'] > 0
+    assert len(results['train']) == 3  # 1 process; 2 with SyncBN and BN
+    assert all(r['images_per_s'] > 0 for r in results['train'].values())
+
+
+def test_dist_consistency_tabulates_seeds_and_settings(tmp_path, capsys):
+    """Runs mocked: the settings, the global batch split and the table."""
+    tool = load_tool('benchmark/dist_consistency.py')
+    calls = []
+    miou = {(1, 0): 30.0, (1, 1): 34.0, (2, 0): 29.0, (2, 1): 31.0}
+
+    def fake_train(args, work_dir, seed, procs, batch, extra):
+        calls.append((procs, batch, tuple(extra)))
+        bn = 'model.backbone.norm_cfg.type=BN' in extra
+        return dict(mIoU=20.0 + seed if bn else miou[procs, seed])
+
+    tool.train = fake_train
+    out = tmp_path / 'out'
+    cfg = osp.join(ROOT, 'configs', 'spml', DEMO_CONFIG)
+    assert (
+        tool.main([cfg, '--out', str(out), '--seeds', '0', '1', '--bn']) == 0
+    )
+    assert [c[:2] for c in calls] == [(1, 8)] * 2 + [(2, 8)] * 4
+    assert calls[-1][2] == (
+        'model.backbone.norm_cfg.type=BN',
+        'model.decode_head.norm_cfg.type=BN',
+    )
+    table = (out / 'consistency.md').read_text()
+    assert '| seed | 1 process | 2 processes | 2 processes, BN |' in table
+    assert '| 1 | 34.00 | 31.00 | 21.00 |' in table
+    assert '| mean | 32.00 | 30.00 | 20.50 |' in table
+    assert '| std | 2.83 | 1.41 | 0.71 |' in table  # sample std
+    results = json.loads((out / 'consistency.json').read_text())
+    assert results['2 processes'] == {'0': 29.0, '1': 31.0}
+    # A global batch of 8 cannot be split over 3 processes.
+    assert tool.main([cfg, '--out', str(out), '--procs', '3']) == 1
+    assert 'cannot be split over 3 processes' in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_dist_consistency_trains_one_and_two_processes(tmp_path):
+    out = tmp_path / 'out'
+    run(
+        python_tool(
+            'benchmark/dist_consistency.py',
+            'tests/data/configs/tiny_spml.py',
+            '--out',
+            str(out),
+            '--seeds',
+            '0',
+        ),
+        str(tmp_path / 'data'),
+        timeout=600,
+    )
+    results = json.loads((out / 'consistency.json').read_text())
+    assert set(results) == {'1 process', '2 processes'}
+    for name, dirname in (('1 process', 'p1'), ('2 processes', 'p2')):
+        assert 0 <= results[name]['0'] <= 100
+        assert (out / f'{dirname}_seed0' / 'iter_2.pth').is_file()

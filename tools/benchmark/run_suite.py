@@ -12,7 +12,9 @@ peak RSS of that process on CPU or the CUDA allocator's peak, is its own):
 3. kNN search throughput against the memory size (``knn_search.py``);
 4. training throughput (images/s) of a short run of the demo SPML config
    with ``tools/train.py`` (real data pipeline, dataloader included), from
-   the per-iteration ``time`` of its log after warm-up iterations.
+   the per-iteration ``time`` of its log after warm-up iterations; on CPU
+   also with 2 gloo processes (``tools/dist_train.sh``, same global batch),
+   with the config's SyncBN (built as SPMLSyncBN) and with plain BN.
 
 Times are medians over repeated runs. ``OUT/benchmark.md`` holds the
 tables (with device, torch version and thread count), ``OUT/*.png`` the
@@ -49,6 +51,7 @@ sys.path.insert(0, HERE)
 from _common import median, write_json, write_text  # noqa: E402
 
 from mmseg_spml.utils.io import atomic_file  # noqa: E402
+from mmseg_spml.utils.runs import free_port  # noqa: E402
 
 DEMO_CONFIG = osp.join(
     ROOT,
@@ -78,7 +81,8 @@ PROFILES = {
         superpixel_size=[8, 4],
         knn=dict(images=[10, 40], queries=144, repeats=1),
         step=dict(batch=2, size=64, repeats=1, warmup=0),
-        train=dict(batch=2, iters=1, warmup=1, small_data=True),
+        # 2 images per process: BN needs 2 values per channel (ASPP pool).
+        train=dict(batch=4, iters=1, warmup=1, small_data=True),
     ),
 }
 
@@ -118,8 +122,11 @@ class Runner:
         self.failures: List[str] = []
         self.cpu_s = 0.0  # user + system time of all points
 
-    def process(self, name: str, cmd: List[str]) -> Tuple[int, float, float]:
-        """Run ``cmd`` from the repository root, output to a log file.
+    def process(
+        self, name: str, cmd: List[str], env: Optional[dict] = None
+    ) -> Tuple[int, float, float]:
+        """Run ``cmd`` from the repository root, output to a log file
+        (``env``: variables added to the suite's environment).
 
         Returns:
             tuple: Exit code, wall seconds and the peak RSS (MiB) from
@@ -133,7 +140,11 @@ class Runner:
             f.write(' '.join(shlex.quote(c) for c in cmd) + '\n\n')
             f.flush()
             proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=self.env, stdout=f, stderr=subprocess.STDOUT
+                cmd,
+                cwd=ROOT,
+                env=dict(self.env, **(env or {})),
+                stdout=f,
+                stderr=subprocess.STDOUT,
             )
             killed = False
             while True:
@@ -252,11 +263,27 @@ def parse_scalars(path: str, warmup: int) -> Dict[str, Any]:
     )
 
 
-def run_train(runner: Runner, profile: dict, config: str) -> Optional[dict]:
-    """A short ``tools/train.py`` run; median time per iteration."""
+#: Training-throughput runs: (label, processes, norm type overriding the
+#: config's, or None). Multi-process runs are made on CPU only (gloo).
+TRAIN_RUNS = (
+    ('1 process', 1, None),
+    ('2 processes, SyncBN as SPMLSyncBN', 2, None),
+    ('2 processes, BN', 2, 'BN'),
+)
+
+
+def run_train(
+    runner: Runner, profile: dict, config: str, procs: int, norm: Optional[str]
+) -> Optional[dict]:
+    """A short training run of ``procs`` processes at the profile's global
+    batch (``tools/train.py``, or ``tools/dist_train.sh`` for several);
+    median time per iteration."""
     train = profile['train']
+    if train['batch'] % procs:
+        raise ValueError(f'batch {train["batch"]} over {procs} processes')
     iters = train['warmup'] + train['iters']
-    work_dir = osp.join(runner.out, 'train_run')
+    name = f'train_run_{procs}p' + (f'_{norm}' if norm else '')
+    work_dir = osp.join(runner.out, name)
     options = [
         f'train_cfg.max_iters={iters}',
         # No validation (the loop validates at max_iters otherwise).
@@ -267,8 +294,13 @@ def run_train(runner: Runner, profile: dict, config: str) -> Optional[dict]:
         'default_hooks.checkpoint.interval=1000000',
         'default_hooks.checkpoint.save_last=False',
         'log_processor.window_size=1',  # raw per-iteration times
-        f'train_dataloader.batch_size={train["batch"]}',
+        f'train_dataloader.batch_size={train["batch"] // procs}',
     ]
+    if norm:
+        options += [
+            f'model.backbone.norm_cfg.type={norm}',
+            f'model.decode_head.norm_cfg.type={norm}',
+        ]
     if train['small_data']:
         options += [
             'train_dataloader.num_workers=0',
@@ -277,23 +309,32 @@ def run_train(runner: Runner, profile: dict, config: str) -> Optional[dict]:
             'train_dataloader.dataset.generator.num_val=2',
             'train_dataloader.dataset.generator.size=64',
         ]
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config]
+    env = None
+    if procs == 1:
+        cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config]
+    else:
+        cmd = ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), config]
+        cmd.append(str(procs))
+        env = dict(PORT=free_port(), PYTHON=sys.executable)
     cmd += ['--work-dir', work_dir, '--cfg-options', *options]
-    rc, wall, rss = runner.process('train_run', cmd)
+    rc, wall, rss = runner.process(name, cmd, env)
     if rc != 0:
         return None
     runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data')))
     scalars = osp.join(runs[-1], 'scalars.json') if runs else ''
     if not osp.isfile(scalars):
-        runner.failures.append('train_run (no scalars.json)')
+        runner.failures.append(f'{name} (no scalars.json)')
         return None
     stats = parse_scalars(scalars, train['warmup'])
     if not stats['times']:
-        runner.failures.append('train_run (no timed iterations)')
+        runner.failures.append(f'{name} (no timed iterations)')
         return None
     t = median(stats['times'])
     return dict(
         config=osp.relpath(config, ROOT),
+        log=name,
+        processes=procs,
+        norm=norm,
         batch=train['batch'],
         iters=train['iters'],
         warmup=train['warmup'],
@@ -305,6 +346,18 @@ def run_train(runner: Runner, profile: dict, config: str) -> Optional[dict]:
         memory_mib=stats['memory_mib'],
         wall_s=wall,
     )
+
+
+def run_train_all(
+    runner: Runner, profile: dict, config: str
+) -> Dict[str, Optional[dict]]:
+    """:func:`run_train` for each of :data:`TRAIN_RUNS` this device makes,
+    by label."""
+    return {
+        label: run_train(runner, profile, config, procs, norm)
+        for label, procs, norm in TRAIN_RUNS
+        if procs == 1 or runner.device == 'cpu'
+    }
 
 
 # --------------------------------------------------------------- report
@@ -475,26 +528,37 @@ def report(results: dict) -> str:
     train = results.get('train', False)
     if train is not False:
         lines += ['', '## 4. Training throughput (demo SPML config)', '']
-        if train is None:
-            lines.append('failed (see `logs/train_run.log`)')
-        else:
+        done = [r for r in train.values() if r]
+        if done:
             lines += [
-                f'`tools/train.py {train["config"]}`, real data pipeline '
+                f'`tools/train.py {done[0]["config"]}` (several processes: '
+                '`tools/dist_train.sh CONFIG N`, gloo), real data pipeline '
                 '(dataloader workers as configured), no validation; '
-                f'{train["iters"]} timed iterations after '
-                f'{train["warmup"]} warm-up iterations.',
+                f'global batch {done[0]["batch"]}, {done[0]["iters"]} timed '
+                f'iterations after {done[0]["warmup"]} warm-up iterations.',
                 '',
-                '| config | batch | median s/iter | median data s/iter | '
-                'images/s | peak MiB |',
-                '| --- | ---: | ---: | ---: | ---: | ---: |',
-                f'| {osp.basename(train["config"])} | {train["batch"]} | '
-                f'{train["median_s"]:.3f} | {train["median_data_s"]:.3f} | '
-                f'{train["images_per_s"]:.2f} | '
-                f'{_fmt(train["memory_mib"] or train["rss_mib"], 0)} |',
+            ]
+        lines += [
+            '| run | batch per process | median s/iter | '
+            'median data s/iter | images/s | peak MiB |',
+            '| --- | ---: | ---: | ---: | ---: | ---: |',
+        ]
+        for label, r in train.items():
+            if r is None:
+                lines.append(f'| {label} | failed (see `logs/`) | | | | |')
+                continue
+            lines.append(
+                f'| {label} | {r["batch"] // r["processes"]} | '
+                f'{r["median_s"]:.3f} | {r["median_data_s"]:.3f} | '
+                f'{r["images_per_s"]:.2f} | '
+                f'{_fmt(r["memory_mib"] or r["rss_mib"], 0)} |'
+            )
+        if done:
+            lines += [
                 '',
                 'Peak MiB: CUDA memory logged by MMEngine on GPU, else the '
-                'peak RSS of the largest of the training process and its '
-                'dataloader workers (not their sum).',
+                'peak RSS of the largest of the training processes and '
+                'their dataloader workers (not their sum).',
             ]
     return '\n'.join(lines) + '\n'
 
@@ -576,13 +640,14 @@ def plot(results: dict, out: str) -> List[str]:
     bars = {}
     if results.get('step'):
         for name, s in results['step']['steps'].items():
-            bars[f'{name}\ntrain step'] = s['images_per_s']
-    if results.get('train'):
-        bars['SPML demo\ntraining run'] = results['train']['images_per_s']
+            bars[f'{name} train step'] = s['images_per_s']
+    for label, r in (results.get('train') or {}).items():
+        if r:
+            bars[f'SPML demo run, {label}'] = r['images_per_s']
     if bars:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.bar(list(bars), list(bars.values()))
-        ax.set_ylabel('images / s')
+        fig, ax = plt.subplots(figsize=(7, 0.6 * len(bars) + 1.2))
+        ax.barh(list(bars)[::-1], list(bars.values())[::-1])
+        ax.set_xlabel('images / s')
         ax.set_title(f'Training throughput ({device})')
         paths.append(osp.join(out, 'train_throughput.png'))
         _save(fig, paths[-1])
@@ -676,7 +741,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         results['knn'] = run_knn(runner, profile)
         save()
     if 'train' in args.sections:
-        results['train'] = run_train(runner, profile, args.train_config)
+        results['train'] = run_train_all(runner, profile, args.train_config)
         save()
     plots = plot(results, args.out)
     save()
