@@ -13,7 +13,6 @@ Example:
         --out work_dirs/browse --num 20
 """
 
-import argparse
 import os
 import os.path as osp
 import sys
@@ -27,6 +26,7 @@ from skimage.segmentation import find_boundaries
 
 import mmseg_spml  # noqa: F401  (registers the datasets and transforms)
 from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.utils.cli import doc_parser
 
 
 def render(sample: dict, classes, palette) -> np.ndarray:
@@ -70,11 +70,7 @@ def render(sample: dict, classes, palette) -> np.ndarray:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('config', help='config with a weak train_dataloader')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--num', type=int, default=10)

@@ -44,16 +44,13 @@ from mmseg_spml.pseudo_masks.metrics import (
     label_coverage,
     pseudo_mask_scores,
 )
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import read_split, save_json
 from mmseg_spml.utils.parallel import map_with_progress
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('pred_dir', help='folder of predicted label PNGs')
     parser.add_argument('gt_dir', help='folder of ground-truth label PNGs')
     parser.add_argument(

@@ -45,6 +45,7 @@ from mmseg_spml.pseudo_masks import (
     normalize_cams_in_boxes,
     pmm_pseudo_labels,
 )
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import read_split, save_json, save_label_png
 from mmseg_spml.utils.parallel import map_with_progress
 
@@ -52,11 +53,7 @@ METHODS = ('threshold', 'cvs', 'ppmg', 'cvs+ppmg')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('cam_dir', help='folder of <name>.npz CAM files')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--method', choices=METHODS, default='threshold')

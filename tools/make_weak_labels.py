@@ -39,6 +39,7 @@ from mmseg_spml.datasets.weak_synthesis import (
     image_seed,
     synthesize_weak_labels,
 )
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import (
     read_split,
     save_json,
@@ -48,11 +49,7 @@ from mmseg_spml.utils.parallel import map_with_progress
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('data_root', help='data set folder (VOC layout)')
     parser.add_argument('--type', choices=WEAK_TYPES, required=True)
     parser.add_argument('--out', required=True, help='output folder')

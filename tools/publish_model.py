@@ -30,6 +30,7 @@ from typing import List, Optional, Tuple
 import torch
 
 import mmseg_spml  # noqa: F401  (checkpoint allow-list for torch.load)
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import atomic_file
 
 #: Entries of a published checkpoint; everything else is dropped.
@@ -166,11 +167,7 @@ def publish_checkpoint(in_file: str, out_file: str) -> str:
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('in_file', help='input checkpoint (.pth)')
     parser.add_argument(
         'out_file', help='output name; -<sha256[:8]> is added before .pth'

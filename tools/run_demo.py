@@ -39,6 +39,7 @@ from typing import List
 from mmengine.config import Config
 
 from mmseg_spml.datasets.demo_scenes import demo_data_root
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.runs import ToolRunner, last_checkpoint, schedule_options
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -63,11 +64,7 @@ SCHEDULES = dict(quick=0.3, full=1.0)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[3:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument(
         '--work-dir',
         help='where runs and the results table are written (default: '

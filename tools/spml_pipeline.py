@@ -31,6 +31,7 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import save_json
 from mmseg_spml.utils.runs import ToolRunner, last_checkpoint
 
@@ -39,11 +40,7 @@ TOOLS = ToolRunner(ROOT, '[spml pipeline]')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('stage1', help='SPML (embedding) config')
     parser.add_argument('stage2', help='classifier config (frozen embedding)')
     parser.add_argument('--work-dir', required=True)

@@ -16,6 +16,8 @@ from mmengine.runner import load_checkpoint
 from mmseg.registry import DATASETS, MODELS
 from torch import nn
 
+from .cli import doc_parser
+
 
 def trained_model_parser(
     doc: str, config_help: str, out_help: str
@@ -24,11 +26,7 @@ def trained_model_parser(
     ``CONFIG CHECKPOINT --out OUT [--device D] [--cfg-options ...]``, with
     the description and examples of the tool's module docstring ``doc``.
     The device defaults to CUDA when available."""
-    parser = argparse.ArgumentParser(
-        description=doc.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(doc.splitlines()[2:]),
-    )
+    parser = doc_parser(doc)
     parser.add_argument('config', help=config_help)
     parser.add_argument('checkpoint', help='its trained weights')
     parser.add_argument('--out', required=True, help=out_help)

@@ -20,6 +20,7 @@ from typing import Any, Dict, Sequence
 
 import torch
 
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import atomic_file
 
 
@@ -116,11 +117,7 @@ def benchmark_parser(doc: str, repeats: int) -> argparse.ArgumentParser:
     """The argument parser of a benchmark script: description and examples
     from its module docstring ``doc``, plus the options every script has
     (``--repeats``, ``--device``, ``--seed``, ``--json``)."""
-    parser = argparse.ArgumentParser(
-        description=doc.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(doc.splitlines()[2:]),
-    )
+    parser = doc_parser(doc)
     parser.add_argument('--repeats', type=int, default=repeats)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--seed', type=int, default=0)

@@ -34,6 +34,7 @@ sys.path.insert(0, HERE)
 from _common import write_json, write_text  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
+from mmseg_spml.utils.cli import doc_parser  # noqa: E402
 from mmseg_spml.utils.runs import (  # noqa: E402
     free_port,
     last_val_metrics,
@@ -42,11 +43,7 @@ from mmseg_spml.utils.runs import (  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('config', help='training config')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(

@@ -50,6 +50,7 @@ ROOT = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, HERE)
 from _common import median, write_json, write_text  # noqa: E402
 
+from mmseg_spml.utils.cli import doc_parser  # noqa: E402
 from mmseg_spml.utils.io import atomic_file  # noqa: E402
 from mmseg_spml.utils.runs import free_port  # noqa: E402
 
@@ -667,11 +668,7 @@ def _load() -> Tuple[float, ...]:
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument(

@@ -19,7 +19,6 @@ Example:
         --out data/densepose --split train --nproc 8
 """
 
-import argparse
 import json
 import os
 import os.path as osp
@@ -36,6 +35,7 @@ from mmseg_spml.datasets.weak_synthesis import (
     image_seed,
     synthesize_weak_labels,
 )
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import label_palette, save_json, save_label_png
 from mmseg_spml.utils.parallel import map_with_progress
 
@@ -70,11 +70,7 @@ def convert(task: tuple) -> tuple:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('ann_file', help='COCO-DensePose JSON file')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--split', default='train', help='split list name')

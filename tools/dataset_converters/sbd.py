@@ -15,7 +15,6 @@ Example:
         data/VOCdevkit/VOC2012 --instances --trainaug --nproc 8
 """
 
-import argparse
 import glob
 import os
 import os.path as osp
@@ -23,6 +22,7 @@ import shutil
 import sys
 
 from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE, read_sbd_mat
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import read_split, save_label_png
 from mmseg_spml.utils.parallel import map_with_progress
 
@@ -75,11 +75,7 @@ def write_trainaug(sbd_root: str, voc_root: str, instances: bool) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('sbd_root', help='SBD "dataset" folder (cls/, inst/)')
     parser.add_argument('out_root', help='VOC folder to write into')
     parser.add_argument('--instances', action='store_true')

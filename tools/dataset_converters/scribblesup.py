@@ -10,7 +10,6 @@ Example:
         --out data/VOCdevkit/VOC2012/scribbles --nproc 8
 """
 
-import argparse
 import glob
 import os.path as osp
 import sys
@@ -22,6 +21,7 @@ from mmseg_spml.datasets.converters import (
     rasterize_scribbles,
 )
 from mmseg_spml.datasets.weak_synthesis import image_tags
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import save_json, save_label_png
 from mmseg_spml.utils.parallel import map_with_progress
 
@@ -42,11 +42,7 @@ def convert(task: tuple) -> tuple:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('xml_dir', help='folder of ScribbleSup XML files')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(

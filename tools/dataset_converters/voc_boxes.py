@@ -13,7 +13,6 @@ Example:
         --out data/VOCdevkit/VOC2012/boxes --nproc 8
 """
 
-import argparse
 import os.path as osp
 import sys
 
@@ -22,6 +21,7 @@ from mmseg_spml.datasets.converters import (
     parse_voc_boxes,
     rasterize_boxes,
 )
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import (
     read_split,
     save_json,
@@ -52,11 +52,7 @@ def convert(task: tuple) -> tuple:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('data_root', help='VOC folder (Annotations/...)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(

@@ -14,7 +14,6 @@ Example:
         --out data/VOCdevkit/VOC2012/points_wtp --nproc 8
 """
 
-import argparse
 import json
 import os.path as osp
 import sys
@@ -28,6 +27,7 @@ from mmseg_spml.datasets.converters import (
     rasterize_clicks,
 )
 from mmseg_spml.datasets.weak_synthesis import image_tags
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import (
     read_split,
     save_json,
@@ -56,11 +56,7 @@ def convert(task: tuple) -> tuple:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('json_file', help="What's-the-point JSON file")
     parser.add_argument('data_root', help='VOC folder (JPEGImages/...)')
     parser.add_argument('--out', required=True, help='output folder')

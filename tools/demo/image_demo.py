@@ -41,6 +41,7 @@ from mmseg.visualization import SegLocalVisualizer
 
 import mmseg_spml  # noqa: F401  (registry, checkpoint allow-list)
 from mmseg_spml.engine.visualization import default_palette
+from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import save_rgb_image
 
 #: Extensions OpenCV can encode the overlay to.
@@ -212,11 +213,7 @@ def image_extension(path: str) -> str:
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]),
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument('img', help='image file')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
