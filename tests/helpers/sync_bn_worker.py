@@ -3,8 +3,9 @@
 step of SPMLSyncBN (two steps, for the running statistics) on this rank's
 share of a fixed global batch; ranks get unequal shares (3 and 5 images).
 Saves the output, the input gradient, the parameter gradients and the
-running statistics; rank 0 saves the rows and gradients of all ranks, after
-an eval-mode forward of its own (which must not wait for rank 1).
+running statistics, and the output for bfloat16 input; rank 0 saves the
+rows and gradients of all ranks, after an eval-mode forward of its own
+(which must not wait for rank 1).
 
 Usage:
     python tests/helpers/sync_bn_worker.py OUT
@@ -67,10 +68,15 @@ def run(out: str) -> None:
         record['running_mean'] = bn.running_mean.clone()
         record['running_var'] = bn.running_var.clone()
         records.append(record)
+    # bfloat16 input, as under CPU autocast: float32 statistics, bf16 out.
+    y16 = SPMLSyncBatchNorm(C)(_batch(0)[0][share].to(torch.bfloat16))
+    bf16 = dict(dtype=str(y16.dtype), y=y16.float())
+    if world > 1:
+        bf16['y'] = _gather_rows(bf16['y'])
     bn.eval()
     if rank == 0:  # eval mode runs no collective (rank 1 is not here)
         bn(_batch(0)[0])
-    torchrun.finish(records, out, rank, world)
+    torchrun.finish(dict(steps=records, bf16=bf16), out, rank, world)
 
 
 if __name__ == '__main__':

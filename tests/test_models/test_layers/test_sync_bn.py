@@ -64,10 +64,14 @@ def test_rejects_inputs_without_channels():
 @pytest.mark.slow
 def test_two_processes_equal_batch_norm_on_the_whole_batch(tmp_path):
     one, two = run_one_and_two(WORKER, tmp_path)
-    assert len(one) == len(two) == 2
-    for step, (a, b) in enumerate(zip(one, two)):
+    assert len(one['steps']) == len(two['steps']) == 2
+    for step, (a, b) in enumerate(zip(one['steps'], two['steps'])):
         assert a['y'].shape == (8, 4, 5, 5), step
         for key in a:
             torch.testing.assert_close(
                 b[key], a[key], rtol=1e-9, atol=1e-9, msg=f'{key} {step}'
             )
+    assert one['bf16']['dtype'] == two['bf16']['dtype'] == 'torch.bfloat16'
+    torch.testing.assert_close(
+        two['bf16']['y'], one['bf16']['y'], rtol=1e-2, atol=1e-2
+    )
