@@ -4,12 +4,13 @@ finished training runs (for the demo and pipeline drivers)."""
 
 import glob
 import json
+import os
 import os.path as osp
 import socket
 import subprocess
 import sys
 import time
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -59,27 +60,68 @@ class ToolRunner:
         """The command line of ``tools/<name>`` with ``args``."""
         return [sys.executable, osp.join(self.root, 'tools', name), *args]
 
-    def run(self, cmd: List[str]) -> None:
-        """Print and run ``cmd`` from the root; fail if it fails."""
+    def run(
+        self, cmd: List[str], env: Optional[Dict[str, str]] = None
+    ) -> None:
+        """Print and run ``cmd`` from the root (``env``: variables added to
+        this process's environment); fail if it fails."""
         print(f'{self.tag} {" ".join(cmd)}', flush=True)
-        subprocess.run(cmd, check=True, cwd=self.root)
+        full_env = dict(os.environ, **env) if env else None
+        subprocess.run(cmd, check=True, cwd=self.root, env=full_env)
 
     def train(
-        self, config: str, work_dir: str, options: Sequence[str] = ()
+        self,
+        config: str,
+        work_dir: str,
+        options: Sequence[str] = (),
+        procs: int = 1,
     ) -> dict:
-        """Train ``config`` with ``tools/train.py`` unless ``work_dir`` holds
-        a finished run; its last validation metrics and the training time
-        in ``seconds`` (0 when skipped)."""
+        """Train ``config`` with ``procs`` processes (see
+        :func:`train_command`) unless ``work_dir`` holds a finished run; its
+        last validation metrics and the training time in ``seconds`` (0 when
+        skipped)."""
         try:
             return dict(last_val_metrics(work_dir), seconds=0.0)
         except RuntimeError:
             pass
-        cmd = self.command('train.py', config, '--work-dir', work_dir)
+        cmd, env = train_command(self.root, config, procs)
+        cmd += ['--work-dir', work_dir]
         if options:
             cmd += ['--cfg-options', *options]
         start = time.time()
-        self.run(cmd)
+        self.run(cmd, env)
         return dict(last_val_metrics(work_dir), seconds=time.time() - start)
+
+
+def train_command(
+    root: str, config: str, procs: int = 1
+) -> Tuple[List[str], Dict[str, str]]:
+    """The command that trains ``config`` with ``procs`` processes:
+    ``tools/train.py`` for one, ``tools/dist_train.sh CONFIG procs`` (on a
+    free local port, with this interpreter) for several.
+
+    Args:
+        root (str): The repository root (holds ``tools/``).
+        config (str): The config file.
+        procs (int): Number of processes. Default: 1.
+
+    Returns:
+        tuple[list[str], dict[str, str]]: The command, to which train.py
+        arguments can be appended, and the environment variables it needs.
+    """
+    if procs == 1:
+        return [
+            sys.executable,
+            osp.join(root, 'tools', 'train.py'),
+            config,
+        ], {}
+    cmd = [
+        'bash',
+        osp.join(root, 'tools', 'dist_train.sh'),
+        config,
+        str(procs),
+    ]
+    return cmd, dict(PORT=free_port(), PYTHON=sys.executable)
 
 
 def schedule_options(config: str, factor: float) -> List[str]:

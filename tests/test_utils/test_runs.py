@@ -1,12 +1,18 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-"""mmseg_spml.utils.runs: schedule scaling and reading finished runs."""
+"""mmseg_spml.utils.runs: schedule scaling, training commands and reading
+finished runs."""
 
 import json
 import os
+import sys
 
 import pytest
 
-from mmseg_spml.utils.runs import last_val_metrics, schedule_options
+from mmseg_spml.utils.runs import (
+    last_val_metrics,
+    schedule_options,
+    train_command,
+)
 
 CONFIG = """
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=1000, val_interval=500)
@@ -62,3 +68,13 @@ def test_last_val_metrics_reads_newest_validation(tmp_path):
     assert last_val_metrics(str(tmp_path))['mIoU'] == 20.0
     with pytest.raises(RuntimeError, match='no validation mIoU'):
         last_val_metrics(str(tmp_path / 'missing'))
+
+
+def test_train_command_one_and_several_processes():
+    cmd, env = train_command('/repo', 'cfg.py')
+    assert cmd == [sys.executable, '/repo/tools/train.py', 'cfg.py']
+    assert env == {}
+    cmd, env = train_command('/repo', 'cfg.py', 4)
+    assert cmd == ['bash', '/repo/tools/dist_train.sh', 'cfg.py', '4']
+    assert env['PYTHON'] == sys.executable
+    assert 1024 <= int(env['PORT']) <= 65535

@@ -24,7 +24,6 @@ import argparse
 import os
 import os.path as osp
 import statistics
-import subprocess
 import sys
 from typing import Dict, List, Optional
 
@@ -35,11 +34,9 @@ from _common import write_json, write_text  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
 from mmseg_spml.utils.cli import doc_parser  # noqa: E402
-from mmseg_spml.utils.runs import (  # noqa: E402
-    free_port,
-    last_val_metrics,
-    schedule_options,
-)
+from mmseg_spml.utils.runs import ToolRunner, schedule_options  # noqa: E402
+
+TOOLS = ToolRunner(ROOT, '[consistency]')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -86,29 +83,14 @@ def train(
     batch: int,
     extra: List[str],
 ) -> Dict[str, float]:
-    """Val metrics of one run of ``procs`` processes at global batch
-    ``batch`` (``extra``: more ``--cfg-options``), trained now unless
-    ``work_dir`` holds a finished one."""
-    try:
-        return last_val_metrics(work_dir)
-    except RuntimeError:
-        pass
+    """Val metrics (and ``seconds``) of one run of ``procs`` processes at
+    global batch ``batch`` (``extra``: more ``--cfg-options``), trained now
+    unless ``work_dir`` holds a finished one."""
     options = schedule_options(args.config, args.schedule)
     options += [f'randomness.seed={seed}']
     options += [f'train_dataloader.batch_size={batch // procs}']
     options += extra
-    env = dict(os.environ)
-    if procs == 1:
-        cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py')]
-        cmd.append(args.config)
-    else:
-        cmd = ['bash', osp.join(ROOT, 'tools', 'dist_train.sh')]
-        cmd += [args.config, str(procs)]
-        env.update(PORT=free_port(), PYTHON=sys.executable)
-    cmd += ['--work-dir', work_dir, '--cfg-options', *options]
-    print(' '.join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT, env=env)
-    return last_val_metrics(work_dir)
+    return TOOLS.train(args.config, work_dir, options, procs)
 
 
 def report(args: argparse.Namespace, results: Dict[str, dict]) -> str:

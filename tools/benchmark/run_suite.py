@@ -52,7 +52,7 @@ from _common import median, write_json, write_text  # noqa: E402
 
 from mmseg_spml.utils.cli import doc_parser  # noqa: E402
 from mmseg_spml.utils.io import atomic_file  # noqa: E402
-from mmseg_spml.utils.runs import free_port  # noqa: E402
+from mmseg_spml.utils.runs import train_command  # noqa: E402
 
 DEMO_CONFIG = osp.join(
     ROOT,
@@ -310,13 +310,7 @@ def run_train(
             'train_dataloader.dataset.generator.num_val=2',
             'train_dataloader.dataset.generator.size=64',
         ]
-    env = None
-    if procs == 1:
-        cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config]
-    else:
-        cmd = ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), config]
-        cmd.append(str(procs))
-        env = dict(PORT=free_port(), PYTHON=sys.executable)
+    cmd, env = train_command(ROOT, config, procs)
     cmd += ['--work-dir', work_dir, '--cfg-options', *options]
     rc, wall, rss = runner.process(name, cmd, env)
     if rc != 0:
