@@ -21,6 +21,8 @@ from torch import Tensor, nn
 
 from mmseg_spml.datasets.constants import IGNORE_INDEX
 
+from ..utils import downsample_weak_labels
+
 
 class SPMLHeadMixin:
     """Embedding, classifier and losses shared by the SPML heads.
@@ -90,13 +92,14 @@ class SPMLHeadMixin:
     ) -> Tuple[Tensor, ...]:
         """Weak labels (N, H, W) at full and embedding resolution,
         superpixels at embedding resolution (or None) and multi-hot tags
-        (N, C)."""
+        (N, C).
+
+        The labels reach the embedding resolution by
+        :func:`downsample_weak_labels`, which keeps every labelled pixel
+        (nearest sampling would drop clicks smaller than the stride).
+        """
         labels = torch.stack([s.gt_sem_seg.data for s in samples]).long()
-        small = (
-            F.interpolate(labels.float(), size=size, mode='nearest')
-            .long()
-            .squeeze(1)
-        )
+        small = downsample_weak_labels(labels[:, 0], size, self.num_classes)
         superpixels = None
         if all('gt_superpixel' in s for s in samples):
             sp = torch.stack([s.gt_superpixel.data for s in samples])
