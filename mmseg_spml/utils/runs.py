@@ -7,6 +7,7 @@ import json
 import os
 import os.path as osp
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -181,6 +182,28 @@ def schedule_options(config: str, factor: float) -> List[str]:
                     + f'={scaled(scheduler[key])}'
                 )
     return options
+
+
+def mean_std(values: Sequence[float]) -> Tuple[float, float]:
+    """Mean and sample standard deviation (n - 1; 0 for one value).
+
+    Raises:
+        ValueError: If ``values`` is empty.
+    """
+    if not values:
+        raise ValueError('mean_std needs at least one value')
+    values = [float(v) for v in values]
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return statistics.mean(values), std
+
+
+def format_mean_std(values: Sequence[float]) -> str:
+    """``'mean ± std'`` with two decimals, e.g. ``'65.10 ± 2.31'``; a
+    single value is written alone."""
+    mean, std = mean_std(values)
+    if len(values) == 1:
+        return f'{mean:.2f}'
+    return f'{mean:.2f} ± {std:.2f}'
 
 
 def last_checkpoint(work_dir: str) -> str:

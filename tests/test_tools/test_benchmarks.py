@@ -161,3 +161,53 @@ def test_dist_consistency_trains_one_and_two_processes(tmp_path):
     for name, dirname in (('1 process', 'p1'), ('2 processes', 'p2')):
         assert 0 <= results[name]['0'] <= 100
         assert (out / f'{dirname}_seed0' / 'iter_2.pth').is_file()
+
+
+def test_seeds_tool_tabulates_mean_and_std(tmp_path, capsys):
+    """Training mocked: one run per seed with the seed option, the table
+    and the JSON summary (sample standard deviation)."""
+    tool = load_tool('benchmark/seeds.py')
+    calls = []
+
+    def fake_train(config, work_dir, options):
+        calls.append((osp.basename(work_dir), list(options)))
+        seed = int(options[-1].rsplit('=', 1)[1])
+        return dict(mIoU=60.0 + 2 * seed, mAcc=70.0, aAcc=90.0 + seed)
+
+    tool.TOOLS.train = fake_train
+    out = tmp_path / 'out'
+    cfg = osp.join(ROOT, 'configs', 'spml', DEMO_CONFIG)
+    argv = [cfg, '--out', str(out), '--seeds', '0', '1', '2']
+    assert tool.main(argv + ['--cfg-options', 'a.b=1']) == 0
+    assert [c[0] for c in calls] == ['seed0', 'seed1', 'seed2']
+    assert calls[1][1][-2:] == ['a.b=1', 'randomness.seed=1']
+    table = (out / 'seeds.md').read_text()
+    assert '| 2 | 64.00 | 70.00 | 92.00 |' in table
+    assert '| mean | 62.00 | 70.00 | 91.00 |' in table
+    assert '| std | 2.00 | 0.00 | 1.00 |' in table
+    summary = json.loads((out / 'seeds.json').read_text())['summary']
+    assert summary['mIoU'] == {'mean': 62.0, 'std': 2.0}
+    assert tool.main([cfg, '--out', str(out), '--seeds', '1', '1']) == 1
+    assert 'repeats a seed' in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_seeds_tool_trains_each_seed(tmp_path):
+    out = tmp_path / 'out'
+    run(
+        python_tool(
+            'benchmark/seeds.py',
+            'tests/data/configs/tiny_demo.py',
+            '--out',
+            str(out),
+            '--seeds',
+            '0',
+            '1',
+        ),
+        str(tmp_path / 'data'),
+        timeout=600,
+    )
+    seeds = json.loads((out / 'seeds.json').read_text())['seeds']
+    assert set(seeds) == {'0', '1'}
+    assert all(0 <= s['mIoU'] <= 100 for s in seeds.values())
+    assert (out / 'seed1' / 'iter_6.pth').is_file()

@@ -9,7 +9,9 @@ import sys
 import pytest
 
 from mmseg_spml.utils.runs import (
+    format_mean_std,
     last_val_metrics,
+    mean_std,
     schedule_options,
     train_command,
 )
@@ -78,3 +80,12 @@ def test_train_command_one_and_several_processes():
     assert cmd == ['bash', '/repo/tools/dist_train.sh', 'cfg.py', '4']
     assert env['PYTHON'] == sys.executable
     assert 1024 <= int(env['PORT']) <= 65535
+
+
+def test_mean_std_is_the_sample_standard_deviation():
+    assert mean_std([1.0, 2.0, 6.0]) == (3.0, pytest.approx(2.6457513))
+    assert mean_std([4.0]) == (4.0, 0.0)
+    assert format_mean_std([60.0, 64.0]) == '62.00 ± 2.83'
+    assert format_mean_std([61.234]) == '61.23'
+    with pytest.raises(ValueError, match='at least one'):
+        mean_std([])
