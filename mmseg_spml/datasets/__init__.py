@@ -1,4 +1,20 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
+from .box_labels import (
+    BOX_CORES,
+    BOX_LABEL_MODES,
+    SDI_CORE_AREA,
+    Box,
+    box_class_mask,
+    box_labels_map,
+    box_map,
+    box_prior_labels,
+    box_tags,
+    check_box_map,
+    check_boxes_in_image,
+    default_core_ratio,
+    filled_box_labels,
+    load_boxes_file,
+)
 from .constants import IGNORE_INDEX, MAX_CLASSES, SUPERPIXEL_PAD, UNLABELLED
 from .demo_scene_generator import (
     DEMO_CLASSES,
@@ -14,10 +30,13 @@ from .densepose import DENSEPOSE_PALETTE, DensePosePartsDataset, FlipPartLabels
 from .transforms import *  # noqa: F401,F403  (registers the transforms)
 from .weak_seg_dataset import WeakSegDataset
 from .weak_synthesis import (
+    DEFAULT_RADIUS,
+    VOC_REFERENCE_SHAPE,
     WEAK_TYPES,
     WeakAnnotation,
     image_seed,
     image_tags,
+    scaled_radius,
     synthesize_boxes,
     synthesize_points,
     synthesize_scribbles,
@@ -25,6 +44,23 @@ from .weak_synthesis import (
 )
 
 __all__ = [
+    'BOX_CORES',
+    'BOX_LABEL_MODES',
+    'Box',
+    'DEFAULT_RADIUS',
+    'SDI_CORE_AREA',
+    'VOC_REFERENCE_SHAPE',
+    'box_class_mask',
+    'box_labels_map',
+    'box_map',
+    'box_prior_labels',
+    'box_tags',
+    'check_box_map',
+    'check_boxes_in_image',
+    'default_core_ratio',
+    'filled_box_labels',
+    'load_boxes_file',
+    'scaled_radius',
     'DENSEPOSE_PALETTE',
     'DensePosePartsDataset',
     'FlipPartLabels',

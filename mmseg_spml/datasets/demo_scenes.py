@@ -29,28 +29,46 @@ from .demo_scene_generator import (
 from .weak_seg_dataset import WeakSegDataset
 from .weak_synthesis import image_seed, synthesize_weak_labels
 
+#: Version of the weak-label cache format, part of the folder name's hash:
+#: bump it whenever synthesis changes what a given ``weak`` dict produces,
+#: so that caches written by older code are never reused. 2: point and
+#: scribble radii scaled to the image size, ``boxes.json`` for boxes.
+WEAK_CACHE_VERSION = 2
+
 
 def ensure_demo_weak_labels(root: str, weak: dict) -> str:
     """Synthesise weak labels for all demo images once; return their folder.
 
-    The folder, ``<root>/weak_<type>-<hash of weak>``, holds one label PNG
-    per image and ``tags.json``; it is written to a temporary folder and
-    renamed, so it is complete or absent.
+    The folder, ``<root>/weak_<type>-<hash>`` (the hash covers ``weak``,
+    the seed and :data:`WEAK_CACHE_VERSION`), holds one label PNG per image
+    (train and val), ``boxes.json`` for boxes (``{stem: [[cls, x1, y1, x2,
+    y2], ...]}``, 0-based inclusive, as the box converters write it) and
+    ``tags.json``, the file written last, which marks the folder complete.
+    The folder is written to a temporary folder and renamed, so it is
+    complete or absent.
 
     Args:
         root (str): Demo data folder (with ``meta.json``).
         weak (dict): ``type`` (points, scribbles, boxes, tags) and keyword
             arguments of :func:`synthesize_weak_labels` (``radius``,
-            ``length_ratio``...; ``seed`` defaults to 0).
+            ``length_ratio``, ``box_labels``, ``box_core``...; ``seed``
+            defaults to 0).
 
     Returns:
         str: The folder name, relative to ``root``.
     """
     params = dict(weak)
+    if 'type' not in params:
+        raise ValueError(
+            f'weak must name the annotation type, e.g. '
+            f"dict(type='points'), got {weak!r}"
+        )
     kind = params.pop('type')
     seed = params.pop('seed', 0)
     digest = hashlib.sha256(
-        json.dumps(dict(weak, seed=seed), sort_keys=True).encode()
+        json.dumps(
+            dict(weak, seed=seed, version=WEAK_CACHE_VERSION), sort_keys=True
+        ).encode()
     )
     name = f'weak_{kind}-{digest.hexdigest()[:8]}'
     folder = osp.join(root, name)
@@ -65,7 +83,7 @@ def ensure_demo_weak_labels(root: str, weak: dict) -> str:
             }
         )
     with atomic_directory(folder, 'tags.json') as tmp:
-        tags = {}
+        tags, boxes = {}, {}
         palette = label_palette(DEMO_PALETTE)
         splits = split_names(cfg)
         for stem in splits['train'] + splits['val']:
@@ -85,7 +103,10 @@ def ensure_demo_weak_labels(root: str, weak: dict) -> str:
             )
             save_label_png(osp.join(tmp, stem + '.png'), ann.label, palette)
             tags[stem] = ann.tags
-        save_json(osp.join(tmp, 'tags.json'), tags)
+            boxes[stem] = [list(box) for box in ann.boxes]
+        if kind == 'boxes':
+            save_json(osp.join(tmp, 'boxes.json'), boxes)
+        save_json(osp.join(tmp, 'tags.json'), tags)  # last: marks complete
     return name
 
 
@@ -133,7 +154,8 @@ class DemoScenesDataset(WeakSegDataset):
         generate (bool): Generate the data if ``data_root`` does not exist.
             Default: True.
         weak (dict, optional): Weak labels to synthesise, e.g.
-            ``dict(type='points', radius=6)``; see
+            ``dict(type='points')`` (radius scaled to the image size) or
+            ``dict(type='boxes', box_labels='prior')``; see
             :func:`ensure_demo_weak_labels`. Default: None.
         **kwargs: Passed to :class:`WeakSegDataset`.
     """

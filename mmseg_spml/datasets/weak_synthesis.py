@@ -12,6 +12,7 @@ A *region* is one instance when an instance map is given, otherwise one
 8-connected component of a class.
 """
 
+import math
 import zlib
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Tuple
@@ -22,10 +23,16 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 from skimage.morphology import disk, skeletonize
 
+from .box_labels import (
+    BOX_LABEL_MODES,
+    Box,
+    box_labels_map,
+    box_map,
+    box_tags,
+)
 from .constants import IGNORE_INDEX, MAX_CLASSES, UNLABELLED
 
 Region = Tuple[int, np.ndarray]  # (class id, boolean mask (H, W))
-Box = Tuple[int, int, int, int, int]  # (class id, x1, y1, x2, y2), inclusive
 
 _EIGHT = np.ones((3, 3), dtype=bool)
 
@@ -260,39 +267,70 @@ def synthesize_scribbles(
 def synthesize_boxes(
     semantic: np.ndarray,
     instance: Optional[np.ndarray] = None,
-    ignore_background: bool = True,
     min_area: int = 1,
 ) -> Tuple[List[Box], np.ndarray]:
-    """Bounding boxes of the regions and the box label map.
+    """Bounding boxes of the foreground regions and the box label map.
+
+    Background (class 0) gets no box: a background box is not a box.
 
     Args:
         semantic (np.ndarray): Full class map (H, W).
         instance (np.ndarray, optional): Instance map (H, W). Default: None.
-        ignore_background (bool): No box for class 0. Default: True.
         min_area (int): Regions smaller than this get no box. Default: 1.
 
     Returns:
         tuple: ``(boxes, weak)``: boxes as ``(class, x1, y1, x2, y2)`` with
         inclusive pixel coordinates, and a uint8 map (H, W) that is
-        background (0) outside every box and :data:`UNLABELLED` inside.
+        background (0) outside every box and :data:`UNLABELLED` inside
+        (:func:`~mmseg_spml.datasets.box_labels.box_map`).
     """
     boxes: List[Box] = []
-    weak = np.zeros(semantic.shape, np.uint8)
     for cls, mask in iter_regions(
-        semantic, instance, ignore_background, min_area
+        semantic, instance, ignore_background=True, min_area=min_area
     ):
         ys, xs = np.nonzero(mask)
         box = (cls, int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))
         boxes.append(box)
-        weak[box[2] : box[4] + 1, box[1] : box[3] + 1] = UNLABELLED
-    return boxes, weak
+    return boxes, box_map(semantic.shape, boxes)
 
 
 #: Kinds of weak annotation :func:`synthesize_weak_labels` makes.
 WEAK_TYPES = ('points', 'scribbles', 'boxes', 'tags')
 #: Dilation radii of the paper (appendix A.2): 6 for points, 3 for
-#: scribbles.
+#: scribbles, in pixels of Pascal VOC images.
 DEFAULT_RADIUS = dict(points=6, scribbles=3)
+#: ``(H, W)`` of the images :data:`DEFAULT_RADIUS` was chosen for: Pascal
+#: VOC's typical 500 x 375 (landscape) image.
+VOC_REFERENCE_SHAPE = (375, 500)
+
+
+def scaled_radius(kind: str, shape: Tuple[int, ...]) -> int:
+    """The paper's dilation radius, scaled to an image of ``shape``.
+
+    A click or a pen stroke covers a fixed fraction of the image, not a
+    fixed number of pixels, so :data:`DEFAULT_RADIUS` is scaled by the
+    image's linear size relative to :data:`VOC_REFERENCE_SHAPE`:
+    ``round(DEFAULT_RADIUS[kind] * sqrt(H * W / (375 * 500)))`` (halves
+    round up), at least 1. A 500 x 375 image keeps 6 (points) and 3
+    (scribbles); a 128 x 128 image gets 2 and 1.
+
+    Args:
+        kind (str): ``'points'`` or ``'scribbles'``.
+        shape (tuple[int, ...]): The image's ``(H, W)`` (further entries,
+            e.g. channels, are ignored).
+
+    Returns:
+        int: The radius in pixels, >= 1.
+    """
+    if kind not in DEFAULT_RADIUS:
+        raise ValueError(
+            f'kind must be one of {tuple(DEFAULT_RADIUS)} to have a '
+            f'dilation radius, got {kind!r}'
+        )
+    height, width = shape[:2]
+    ref_h, ref_w = VOC_REFERENCE_SHAPE
+    scale = math.sqrt(height * width / (ref_h * ref_w))
+    return max(1, int(math.floor(DEFAULT_RADIUS[kind] * scale + 0.5)))
 
 
 @dataclass
@@ -330,6 +368,9 @@ def synthesize_weak_labels(
     interior_ratio: float = 1.0,
     min_area: int = 1,
     seed: int = 0,
+    box_labels: str = 'unlabelled',
+    box_core: str = 'ellipse',
+    box_core_ratio: Optional[float] = None,
 ) -> WeakAnnotation:
     """Make one kind of weak annotation from a full mask.
 
@@ -339,22 +380,54 @@ def synthesize_weak_labels(
         instance (np.ndarray, optional): Instance map (H, W). Default: None.
         num_classes (int): Ids from here on are not classes.
             Default: 254.
-        radius (int, optional): Dilation radius of points and scribbles;
-            None takes :data:`DEFAULT_RADIUS`. Default: None.
+        radius (int, optional): Dilation radius of points and scribbles
+            in pixels, used as is; None scales the paper's radii to the
+            image (:func:`scaled_radius`: 6 and 3 on a 500 x 375 image).
+            Default: None.
         length_ratio (float): Scribble length ratio. Default: 1.0.
         interior_ratio (float): Point placement, see
             :func:`interior_point`. Default: 1.0.
         min_area (int): Regions smaller than this are not annotated.
             Default: 1.
         seed (int): Random seed. Default: 0.
+        box_labels (str): Label map of ``boxes``, one of
+            :data:`~mmseg_spml.datasets.box_labels.BOX_LABEL_MODES`:
+            ``'unlabelled'`` (254 inside the boxes), ``'filled'`` (each box
+            filled with its class) or ``'prior'`` (the class in a core of
+            each box, 254 around it); see
+            :func:`~mmseg_spml.datasets.box_labels.box_labels_map`.
+            Background outside the boxes in every mode.
+            Default: 'unlabelled'.
+        box_core (str): Core shape of ``box_labels='prior'``: 'ellipse' or
+            'box'. Default: 'ellipse'.
+        box_core_ratio (float, optional): Core scale of
+            ``box_labels='prior'``; None covers 20% of the box area.
+            Default: None.
 
     Returns:
         WeakAnnotation: The label map, tags and boxes.
     """
     if kind not in WEAK_TYPES:
         raise ValueError(f'kind must be one of {WEAK_TYPES}, got {kind!r}')
-    if radius is None:
-        radius = DEFAULT_RADIUS.get(kind, 0)
+    if box_labels not in BOX_LABEL_MODES:
+        raise ValueError(
+            f'box_labels must be one of {BOX_LABEL_MODES}, got {box_labels!r}'
+        )
+    if kind != 'boxes' and (
+        box_labels != 'unlabelled'
+        or box_core != 'ellipse'
+        or box_core_ratio is not None
+    ):
+        raise ValueError(
+            f'box_labels, box_core and box_core_ratio apply to kind '
+            f"'boxes' only, not {kind!r}"
+        )
+    if radius is None and kind in DEFAULT_RADIUS:
+        radius = scaled_radius(kind, semantic.shape)
+    if radius is not None and (
+        not isinstance(radius, (int, np.integer)) or radius < 0
+    ):
+        raise ValueError(f'radius must be an integer >= 0, got {radius!r}')
     if kind == 'points':
         label = synthesize_points(
             semantic, instance, radius, interior_ratio, min_area, seed
@@ -364,11 +437,12 @@ def synthesize_weak_labels(
             semantic, instance, radius, length_ratio, min_area, seed
         )
     elif kind == 'boxes':
-        boxes, label = synthesize_boxes(semantic, instance, min_area=min_area)
-        tags = {b[0] for b in boxes if b[0] < num_classes}
-        if (label == 0).any():
-            tags.add(0)
-        return WeakAnnotation(label, sorted(tags), boxes)
+        boxes, _ = synthesize_boxes(semantic, instance, min_area=min_area)
+        label = box_labels_map(
+            semantic.shape, boxes, box_labels, box_core, box_core_ratio
+        )
+        tags = [t for t in box_tags(semantic.shape, boxes) if t < num_classes]
+        return WeakAnnotation(label, tags, boxes)
     else:
         label = np.full(semantic.shape, UNLABELLED, np.uint8)
         return WeakAnnotation(label, image_tags(semantic, num_classes))

@@ -1,13 +1,26 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
+import json
 import os.path as osp
 
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
+from PIL import Image
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets import DEMO_CLASSES, DemoSceneConfig, render_scene
+from mmseg_spml.datasets import (
+    DEMO_CLASSES,
+    DemoSceneConfig,
+    box_prior_labels,
+    demo_scenes,
+    ensure_demo_weak_labels,
+    image_seed,
+    render_scene,
+    synthesize_boxes,
+    synthesize_points,
+    write_demo_scenes,
+)
 
 GEN = dict(num_train=4, num_val=2, size=40, seed=1)
 PIPELINE = [
@@ -15,6 +28,10 @@ PIPELINE = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
+
+
+def _png(path):
+    return np.array(Image.open(path))
 
 
 @pytest.fixture(autouse=True)
@@ -56,3 +73,60 @@ def test_explicit_data_root_without_generation_fails_clearly(tmp_path):
                 pipeline=PIPELINE,
             )
         )
+
+
+def test_weak_cache_keeps_boxes_and_options(tmp_path, monkeypatch):
+    root = str(tmp_path / 'demo')
+    write_demo_scenes(root, DemoSceneConfig(**GEN))
+    written = []
+    save_json = demo_scenes.save_json
+
+    def recording_save_json(path, obj):
+        written.append(osp.basename(path))
+        save_json(path, obj)
+
+    monkeypatch.setattr(demo_scenes, 'save_json', recording_save_json)
+    name = ensure_demo_weak_labels(
+        root, dict(type='boxes', box_labels='prior', box_core='box')
+    )
+    # tags.json last: it marks the folder complete.
+    assert written == ['boxes.json', 'tags.json']
+    folder = osp.join(root, name)
+    boxes = json.load(open(osp.join(folder, 'boxes.json')))
+    tags = json.load(open(osp.join(folder, 'tags.json')))
+    stems = [f'{i:06d}' for i in range(6)]  # train and val
+    assert sorted(boxes) == sorted(tags) == stems
+    for stem in stems:
+        sem = _png(osp.join(root, 'SegmentationClass', stem + '.png'))
+        inst = _png(osp.join(root, 'SegmentationObject', stem + '.png'))
+        expected, _ = synthesize_boxes(sem, inst)
+        assert boxes[stem] == [list(b) for b in expected]
+        np.testing.assert_array_equal(
+            _png(osp.join(folder, stem + '.png')),
+            box_prior_labels(sem.shape, expected, core='box'),
+        )
+    # Another box mode is another folder; the cache is reused as is.
+    other = ensure_demo_weak_labels(root, dict(type='boxes'))
+    assert other != name
+    assert ensure_demo_weak_labels(root, dict(type='boxes')) == other
+    assert _png(osp.join(root, other, '000000.png')).max() == 254
+    # Points get the radius scaled to the 40x40 images (1), or the one
+    # given; other kinds write no boxes.json.
+    points = ensure_demo_weak_labels(root, dict(type='points'))
+    big = ensure_demo_weak_labels(root, dict(type='points', radius=4))
+    assert not osp.exists(osp.join(root, points, 'boxes.json'))
+    sem = _png(osp.join(root, 'SegmentationClass', '000001.png'))
+    inst = _png(osp.join(root, 'SegmentationObject', '000001.png'))
+    for folder, radius in ((points, 1), (big, 4)):
+        np.testing.assert_array_equal(
+            _png(osp.join(root, folder, '000001.png')),
+            synthesize_points(
+                sem, inst, radius=radius, seed=image_seed(0, '000001')
+            ),
+        )
+    # A new cache version never reuses folders of older code.
+    monkeypatch.setattr(demo_scenes, 'WEAK_CACHE_VERSION', 1)
+    old = ensure_demo_weak_labels(root, dict(type='points'))
+    assert old != points
+    with pytest.raises(ValueError, match='must name the annotation type'):
+        ensure_demo_weak_labels(root, dict(radius=2))

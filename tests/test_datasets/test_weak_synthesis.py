@@ -2,12 +2,18 @@
 import numpy as np
 import pytest
 
+from mmseg_spml.datasets.box_labels import (
+    box_prior_labels,
+    filled_box_labels,
+)
 from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.datasets.weak_synthesis import (
+    VOC_REFERENCE_SHAPE,
     image_seed,
     image_tags,
     interior_point,
     iter_regions,
+    scaled_radius,
     synthesize_boxes,
     synthesize_points,
     synthesize_scribbles,
@@ -144,7 +150,10 @@ def test_synthesize_weak_labels_tags_per_kind():
     sem = _scene()
     points = synthesize_weak_labels('points', sem, num_classes=3)
     assert points.tags == [0, 1, 2] and points.boxes == []
-    np.testing.assert_array_equal(points.label, synthesize_points(sem))
+    # A 10x12 image gets the smallest scaled radius, 1.
+    np.testing.assert_array_equal(
+        points.label, synthesize_points(sem, radius=1)
+    )
     boxes = synthesize_weak_labels('boxes', sem, num_classes=3)
     assert boxes.tags == [0, 1, 2] and len(boxes.boxes) == 3
     tags = synthesize_weak_labels('tags', sem, num_classes=2)
@@ -160,3 +169,76 @@ def test_image_seed_depends_on_name_and_seed_only():
     assert image_seed(0, 'a') == image_seed(0, 'a')
     assert image_seed(0, 'a') != image_seed(0, 'b')
     assert image_seed(1, 'a') != image_seed(0, 'a')
+
+
+def test_scaled_radius():
+    assert VOC_REFERENCE_SHAPE == (375, 500)
+    # VOC size (either orientation) keeps the paper's 6 and 3.
+    for shape in ((375, 500), (500, 375), (375, 500, 3)):
+        assert scaled_radius('points', shape) == 6
+        assert scaled_radius('scribbles', shape) == 3
+    # 128x128: 6 * 0.2956 = 1.77 -> 2 and 3 * 0.2956 = 0.89 -> 1.
+    assert scaled_radius('points', (128, 128)) == 2
+    assert scaled_radius('scribbles', (128, 128)) == 1
+    # Twice VOC's side: twice the radius; tiny images: at least 1.
+    assert scaled_radius('points', (750, 1000)) == 12
+    assert scaled_radius('scribbles', (750, 1000)) == 6
+    assert scaled_radius('points', (10, 12)) == 1
+    with pytest.raises(ValueError, match='to have a dilation radius'):
+        scaled_radius('boxes', (10, 10))
+
+
+def test_synthesize_weak_labels_scales_radius_unless_given():
+    sem = np.zeros((128, 128), np.uint8)
+    sem[20:100, 30:110] = 3
+    sem[105:125, 5:25] = 1
+    for kind, synth, scaled in (
+        ('points', synthesize_points, 2),
+        ('scribbles', synthesize_scribbles, 1),
+    ):
+        ann = synthesize_weak_labels(kind, sem, seed=4)
+        np.testing.assert_array_equal(
+            ann.label, synth(sem, radius=scaled, seed=4)
+        )
+        # An explicit radius is absolute pixels, as before.
+        ann = synthesize_weak_labels(kind, sem, radius=6, seed=4)
+        np.testing.assert_array_equal(ann.label, synth(sem, radius=6, seed=4))
+    # Point of the 80x80 square: a disk of radius 2 is 13 pixels.
+    ann = synthesize_weak_labels('points', sem)
+    assert (ann.label == 3).sum() == 13
+    with pytest.raises(ValueError, match='radius must be an integer >= 0'):
+        synthesize_weak_labels('points', sem, radius=-1)
+
+
+def test_synthesize_weak_labels_box_label_modes():
+    sem = _scene()
+    boxes, unlabelled = synthesize_boxes(sem)
+    ann = synthesize_weak_labels('boxes', sem, num_classes=3)
+    np.testing.assert_array_equal(ann.label, unlabelled)
+    filled = synthesize_weak_labels(
+        'boxes', sem, num_classes=3, box_labels='filled'
+    )
+    np.testing.assert_array_equal(
+        filled.label, filled_box_labels(sem.shape, boxes)
+    )
+    assert filled.label[1, 1] == 2 and filled.label[7, 2] == 1
+    assert filled.label[0, 0] == 0
+    prior = synthesize_weak_labels(
+        'boxes',
+        sem,
+        num_classes=3,
+        box_labels='prior',
+        box_core='box',
+        box_core_ratio=0.5,
+    )
+    np.testing.assert_array_equal(
+        prior.label, box_prior_labels(sem.shape, boxes, 'box', 0.5)
+    )
+    # Every mode: same boxes and tags.
+    for other in (filled, prior):
+        assert other.boxes == ann.boxes == boxes
+        assert other.tags == ann.tags == [0, 1, 2]
+    with pytest.raises(ValueError, match='box_labels must be one of'):
+        synthesize_weak_labels('boxes', sem, box_labels='grabcut')
+    with pytest.raises(ValueError, match="apply to kind 'boxes' only"):
+        synthesize_weak_labels('points', sem, box_labels='filled')

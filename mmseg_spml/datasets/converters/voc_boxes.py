@@ -6,8 +6,7 @@ from typing import List, Tuple
 
 import numpy as np
 
-from ..constants import UNLABELLED
-from ..weak_synthesis import Box
+from ..box_labels import Box, box_map, box_tags
 from .common import voc_class_id
 
 
@@ -68,14 +67,11 @@ def rasterize_boxes(
     """Box label map and tags: background (0) outside all boxes,
     unlabelled (254) inside.
 
+    :func:`~mmseg_spml.datasets.box_labels.box_map` and
+    :func:`~mmseg_spml.datasets.box_labels.box_tags` of the boxes.
+
     Returns:
         tuple: The uint8 map (H, W) and the image tags (box classes, plus 0
         if any pixel is outside every box).
     """
-    label = np.zeros(shape, np.uint8)
-    for _, x1, y1, x2, y2 in boxes:
-        label[y1 : y2 + 1, x1 : x2 + 1] = UNLABELLED
-    tags = {b[0] for b in boxes}
-    if (label == 0).any():
-        tags.add(0)
-    return label, sorted(tags)
+    return box_map(shape, boxes), box_tags(shape, boxes)
