@@ -6,13 +6,16 @@ class ids) and writes ``OUT/<name>.png`` in the project's label encoding
 (class ids, 254 = unlabelled) plus ``OUT/tags.json``, so the folder can be
 the ``weak_path`` of a WeakSegDataset (SPML's semantic-annotation input)
 or, with ``--unlabelled-as background``, the full-mask target of a plain
-segmentation network. Methods:
+segmentation network. Methods for tag CAMs:
 
-* ``threshold``: background ``(1 - max CAM) ** alpha``; argmax; pixels
-  whose best score is below ``--threshold`` are unlabelled (SPML appendix
-  A.2: alpha 6, threshold 0.2 for tags). With ``--boxes``, CAMs are
-  min-max normalised inside each box region, everything outside the
-  boxes is background (SPML: threshold 0.5 for boxes);
+* ``band`` (default): the class of the highest CAM where it is at least
+  ``--fg-threshold``, background where it is below ``--bg-threshold``,
+  unlabelled in between (IRN's VOC values 0.30 / 0.05). The default
+  because it leaves the uncertain band open for SPML to fill;
+* ``threshold``: SPML appendix A.2: background ``(1 - max CAM) ** alpha``;
+  argmax; pixels whose best score is below ``--threshold`` (0.2) are
+  unlabelled. With alpha 6 a pixel's best score is at least 0.222, so
+  with threshold 0.2 no pixel is ever unlabelled: a full mask;
 * ``cvs``: PMM's coefficient-of-variation smoothing, then ``threshold``;
 * ``ppmg``: PMM's proportional pseudo-mask generation (per-class
   foreground ``cam > (1 - cam) ** ppmg_alpha``, the unary decision of PMM's
@@ -20,11 +23,24 @@ segmentation network. Methods:
   activation mass); every pixel is labelled;
 * ``cvs+ppmg``: both, as PMM.
 
+Boxes (``--boxes DIR``, SPML appendix A.2): reads ``DIR/boxes.json``
+(``{name: [[cls, x1, y1, x2, y2], ...]}``, 0-based inclusive, from
+``tools/dataset_converters/voc_boxes.py`` or ``tools/make_weak_labels.py
+--type boxes``); each box's CAM is min-max normalised over the box, boxes
+of several classes go to the class with the highest normalised CAM, then
+the ``threshold`` rule with ``--threshold`` 0.5 (default with ``--boxes``)
+labels the pixels inside the boxes; everything outside the boxes is
+background. Where ``DIR/<name>.png`` box maps exist they must agree with
+``boxes.json`` (0 outside the boxes, 254 inside, 255 void, the CAMs'
+size); their void pixels stay void.
+
 Examples:
     python tools/make_pseudo_masks.py work_dirs/cam/cams \
         --out work_dirs/cam/pseudo_cvs_ppmg --method cvs+ppmg
+    python tools/make_pseudo_masks.py work_dirs/cam/cams \
+        --out work_dirs/cam/pseudo_band --fg-threshold 0.3 --bg-threshold 0.05
     python tools/make_pseudo_masks.py cams --boxes data/VOC2012/boxes \
-        --threshold 0.5 --out data/VOC2012/cam_boxes
+        --out data/VOC2012/cam_boxes
 """
 
 import argparse
@@ -32,43 +48,73 @@ import glob
 import os.path as osp
 import sys
 from functools import partial
-from typing import List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 from PIL import Image
 
-from mmseg_spml.datasets.constants import UNLABELLED
+from mmseg_spml.datasets.box_labels import (
+    Box,
+    check_box_map,
+    check_boxes_in_image,
+    load_boxes_file,
+)
+from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE
 from mmseg_spml.pseudo_masks import (
+    band_labels,
+    cam_in_box_labels,
     cams_to_labels,
-    normalize_cams_in_boxes,
     pmm_pseudo_labels,
 )
 from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import read_split, save_json, save_label_png
 from mmseg_spml.utils.parallel import map_with_progress
 
-METHODS = ('threshold', 'cvs', 'ppmg', 'cvs+ppmg')
+METHODS = ('band', 'threshold', 'cvs', 'ppmg', 'cvs+ppmg')
+#: SPML's thresholds (appendix A.2): tags and boxes.
+TAG_THRESHOLD, BOX_THRESHOLD = 0.2, 0.5
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = doc_parser(__doc__)
     parser.add_argument('cam_dir', help='folder of <name>.npz CAM files')
     parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument('--method', choices=METHODS, default='threshold')
+    parser.add_argument(
+        '--method',
+        choices=METHODS,
+        default=None,
+        help='labelling rule for tag CAMs (default: band; threshold is '
+        "SPML's rule, which with alpha 6 and threshold 0.2 never leaves a "
+        'pixel unlabelled). With --boxes only threshold applies (the '
+        'default there)',
+    )
+    parser.add_argument(
+        '--fg-threshold',
+        type=float,
+        default=0.30,
+        help='band: CAMs at least this are foreground (IRN: 0.30)',
+    )
+    parser.add_argument(
+        '--bg-threshold',
+        type=float,
+        default=0.05,
+        help='band: CAMs below this are background (IRN: 0.05)',
+    )
     parser.add_argument(
         '--alpha',
         type=float,
         default=6.0,
-        help='power of the background score (SPML: 6)',
+        help='threshold/cvs/--boxes: power of the background score (SPML: 6)',
     )
     parser.add_argument(
         '--threshold',
         type=float,
-        default=0.2,
-        help='pixels whose best score is lower are unlabelled (SPML: 0.2 '
-        'for tags, 0.5 for boxes)',
+        default=None,
+        help='threshold/cvs/--boxes: pixels whose best score is lower are '
+        f"unlabelled (default: SPML's {TAG_THRESHOLD} for tags, "
+        f'{BOX_THRESHOLD} with --boxes)',
     )
     parser.add_argument('--cvs-threshold', type=float, default=0.05)
     parser.add_argument('--cvs-scale', type=float, default=0.3)
@@ -80,8 +126,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument(
         '--boxes',
-        help='folder of box label PNGs (<name>.png: class inside boxes, 0 '
-        'outside): box-wise CAMs, threshold method only',
+        help='folder with boxes.json (and optionally the <name>.png box '
+        'maps) of tools/dataset_converters/voc_boxes.py or '
+        'make_weak_labels.py --type boxes: CAM-in-box labels',
     )
     parser.add_argument(
         '--unlabelled-as',
@@ -94,7 +141,20 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--split', help='only the names of this split file (one per line)'
     )
     parser.add_argument('--nproc', type=int, default=1)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.boxes:
+        if args.method not in (None, 'threshold'):
+            sys.exit(
+                'error: --boxes makes CAM-in-box labels with the threshold '
+                'rule (SPML appendix A.2); it does not combine with --method '
+                f'{args.method}'
+            )
+        args.method = 'threshold'
+    elif args.method is None:
+        args.method = 'band'
+    if args.threshold is None:
+        args.threshold = BOX_THRESHOLD if args.boxes else TAG_THRESHOLD
+    return args
 
 
 def load_cams(path: str) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -111,23 +171,58 @@ def load_cams(path: str) -> Tuple[torch.Tensor, torch.Tensor]:
     )
 
 
-def process(name: str, args: argparse.Namespace) -> Tuple[str, List[int]]:
+def box_labels(
+    name: str,
+    cams: torch.Tensor,
+    keys: torch.Tensor,
+    boxes: Optional[List[Box]],
+    args: argparse.Namespace,
+) -> torch.Tensor:
+    """CAM-in-box labels of one image, checked against its box map."""
+    boxes_file = osp.join(args.boxes, 'boxes.json')
+    if boxes is None:
+        raise ValueError(
+            f'image {name} is not in {boxes_file}; it needs an entry, '
+            '[] for an image without objects'
+        )
+    shape = tuple(cams.shape[1:])
+    check_boxes_in_image(
+        boxes, shape, f'{boxes_file}: image {name} (CAM size {shape})'
+    )
+    map_path = osp.join(args.boxes, name + '.png')
+    void = None
+    if osp.isfile(map_path):
+        box_map = np.array(Image.open(map_path))
+        check_box_map(box_map, boxes, shape, map_path)
+        void = torch.from_numpy(box_map == IGNORE_INDEX)
+    try:
+        label = cam_in_box_labels(
+            cams, keys, boxes, alpha=args.alpha, threshold=args.threshold
+        )
+    except ValueError as e:
+        raise ValueError(f'{name} ({boxes_file}): {e}') from e
+    if void is not None:
+        label[void] = IGNORE_INDEX
+    return label
+
+
+def process(
+    name: str,
+    args: argparse.Namespace,
+    boxes: Optional[Dict[str, List[Box]]] = None,
+) -> Tuple[str, List[int]]:
     """Write the pseudo label of one image; return its name and tags."""
     cams, keys = load_cams(osp.join(args.cam_dir, name + '.npz'))
     if args.boxes:
-        box_path = osp.join(args.boxes, name + '.png')
-        if not osp.isfile(box_path):
-            raise FileNotFoundError(f'box map {box_path} does not exist')
-        box_map = torch.from_numpy(np.array(Image.open(box_path))).long()
-        if box_map.shape != cams.shape[1:]:
-            raise ValueError(
-                f'box map {box_path} has shape {tuple(box_map.shape)} but '
-                f'the CAMs of {name} have {tuple(cams.shape[1:])}'
-            )
-        cams = normalize_cams_in_boxes(cams, keys, box_map)
-        label = cams_to_labels(
-            cams, keys, args.alpha, args.threshold, box_map=box_map
-        )
+        img_boxes = boxes.get(name)
+        label = box_labels(name, cams, keys, img_boxes, args)
+        classes = {b[0] for b in img_boxes}
+    elif args.method == 'band':
+        label = band_labels(cams, keys, args.fg_threshold, args.bg_threshold)
+        classes = set(keys.tolist())
+    elif args.method == 'threshold':
+        label = cams_to_labels(cams, keys, args.alpha, args.threshold)
+        classes = set(keys.tolist())
     else:
         label = pmm_pseudo_labels(
             cams,
@@ -140,18 +235,17 @@ def process(name: str, args: argparse.Namespace) -> Tuple[str, List[int]]:
             cvs_scale=args.cvs_scale,
             ppmg_alpha=args.ppmg_alpha,
         )
+        classes = set(keys.tolist())
     label = label.numpy().astype(np.uint8)
     if args.unlabelled_as == 'background':
         label[label == UNLABELLED] = 0
     save_label_png(osp.join(args.out, name + '.png'), label, VOC_LABEL_PALETTE)
     present = set(np.unique(label).tolist())
-    return name, sorted(({0} & present) | set(keys.tolist()))
+    return name, sorted(({0} & present) | classes)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.boxes and args.method != 'threshold':
-        sys.exit('error: --boxes works with --method threshold only')
     if args.split:
         try:
             names = read_split(args.split)
@@ -164,17 +258,21 @@ def main(argv=None) -> int:
         )
     if not names:
         sys.exit(f'error: no CAM files (*.npz) in {args.cam_dir}')
+    boxes = None
+    if args.boxes:
+        try:
+            boxes = load_boxes_file(osp.join(args.boxes, 'boxes.json'))
+        except (FileNotFoundError, ValueError) as e:
+            sys.exit(f'error: {e}')
     try:
         results = map_with_progress(
-            partial(process, args=args), names, args.nproc
+            partial(process, args=args, boxes=boxes), names, args.nproc
         )
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
     save_json(osp.join(args.out, 'tags.json'), dict(results))
-    print(
-        f'{args.method} pseudo labels of {len(names)} images written to '
-        f'{args.out}'
-    )
+    kind = 'CAM-in-box' if args.boxes else args.method
+    print(f'{kind} pseudo labels of {len(names)} images written to {args.out}')
     return 0
 
 

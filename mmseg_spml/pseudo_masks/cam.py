@@ -14,15 +14,10 @@ Labels returned are long (H, W) maps in the dataset encoding of
 :data:`IGNORE_INDEX` (255) for void.
 """
 
-from typing import Optional
-
-import numpy as np
 import torch
-from scipy import ndimage
 from torch import Tensor
 
 from mmseg_spml.datasets.constants import (
-    IGNORE_INDEX,
     MAX_CLASSES,
     UNLABELLED,
 )
@@ -82,42 +77,6 @@ def _check_keys(keys: Tensor, num_cams: int) -> None:
         raise ValueError(f'keys must be distinct, got {keys.tolist()}')
 
 
-def _check_box_map(box_map: Tensor, cams: Tensor, keys: Tensor) -> None:
-    """Raise ValueError unless ``box_map`` is an (H, W) box label map whose
-    box classes all have a CAM."""
-    if not isinstance(box_map, Tensor):
-        raise ValueError(
-            f'box_map must be a torch.Tensor, got {type(box_map)}'
-        )
-    if tuple(box_map.shape) != tuple(cams.shape[1:]):
-        raise ValueError(
-            f'box_map must have shape (H, W) = {tuple(cams.shape[1:])} to '
-            f'match cams, got {tuple(box_map.shape)}'
-        )
-    if box_map.is_floating_point() or box_map.dtype == torch.bool:
-        raise ValueError(
-            f'box_map must be an integer tensor, got {box_map.dtype}'
-        )
-    values = torch.unique(box_map.cpu()).tolist()
-    bad = [v for v in values if v < 0 or v > IGNORE_INDEX]
-    if bad:
-        raise ValueError(
-            f'box_map values must be class ids, {UNLABELLED} or '
-            f'{IGNORE_INDEX}, got {bad}'
-        )
-    known = set(keys.tolist())
-    missing = [
-        v
-        for v in values
-        if v not in (BACKGROUND, UNLABELLED, IGNORE_INDEX) and v not in known
-    ]
-    if missing:
-        raise ValueError(
-            f'box_map has boxes of classes {missing} that are not in keys '
-            f'{sorted(known)}; every box class needs a CAM'
-        )
-
-
 def _check_unit_interval(value: float, name: str) -> None:
     if not 0 <= value <= 1:
         raise ValueError(f'{name} must be in [0, 1], got {value}')
@@ -151,82 +110,27 @@ def normalize_cams(cams: Tensor, eps: float = 1e-5) -> Tensor:
     return cams / (cams.amax(dim=(1, 2), keepdim=True) + eps)
 
 
-def normalize_cams_in_boxes(
-    cams: Tensor, keys: Tensor, box_map: Tensor
-) -> Tensor:
-    """Min-max normalise each CAM inside its class's box regions.
-
-    For box annotations (SPML appendix A.2). The box region of class
-    ``keys[k]`` is ``box_map == keys[k]``; each 4-connected component of
-    it (the union of overlapping same-class boxes is one component) is
-    normalised separately: ``(v - min) / (max - min)`` over the component,
-    after ReLU. A component where the CAM is constant becomes 0. Outside
-    the class's boxes the map is 0.
-
-    Args:
-        cams (Tensor): float (K, H, W) raw CAMs, any sign.
-        keys (Tensor): integer (K, ) class ids of the maps.
-        box_map (Tensor): integer (H, W) box label map: the class id
-            inside boxes, 0 outside every box, ``UNLABELLED`` (254) for
-            unknown and ``IGNORE_INDEX`` (255) for void. Every box class
-            must be in ``keys``.
-
-    Returns:
-        Tensor: float (K, H, W) maps in [0, 1].
-    """
-    _check_cams(cams, unit=False)
-    _check_keys(keys, cams.shape[0])
-    _check_box_map(box_map, cams, keys)
-    cams = cams.relu()
-    out = torch.zeros_like(cams)
-    if cams.numel() == 0:
-        return out
-    # Connected components with scipy (CPU), numbered 1.. across classes.
-    boxes = box_map.cpu().numpy()
-    comps = np.zeros(cams.shape, dtype=np.int64)
-    num_comps = 0
-    for k, key in enumerate(keys.tolist()):
-        lab, n = ndimage.label(boxes == key)
-        comps[k] = np.where(lab > 0, lab + num_comps, 0)
-        num_comps += n
-    if num_comps == 0:
-        return out
-    comps = torch.from_numpy(comps).to(cams.device)
-    inside = comps > 0
-    index = comps[inside] - 1
-    values = cams[inside]
-    lo = values.new_full((num_comps,), float('inf'))
-    hi = values.new_full((num_comps,), float('-inf'))
-    lo = lo.scatter_reduce(0, index, values, 'amin')[index]
-    hi = hi.scatter_reduce(0, index, values, 'amax')[index]
-    span = hi - lo
-    safe = torch.where(span > 0, span, torch.ones_like(span))
-    out[inside] = torch.where(span > 0, (values - lo) / safe, 0.0)
-    return out
-
-
 def cams_to_labels(
     cams: Tensor,
     keys: Tensor,
     alpha: float,
     threshold: float,
-    box_map: Optional[Tensor] = None,
 ) -> Tensor:
     """Threshold normalised CAMs into a pseudo label map (SPML).
 
     Background score ``(1 - max_k cams_k) ** alpha``; scores
     ``[bg; cams]``; the label is the class of the highest score (ties go
     to background, then to the lower k). Pixels whose highest score is
-    below ``threshold`` become ``UNLABELLED``. SPML uses alpha 6 with
-    threshold 0.2 for tags and 0.5 for boxes. With K = 0 every pixel is
-    background.
+    below ``threshold`` become ``UNLABELLED``. SPML (appendix A.2) uses
+    alpha 6 with threshold 0.2 for tags and 0.5 for boxes (the latter on
+    box-normalised CAMs, see
+    :func:`mmseg_spml.pseudo_masks.boxes.cam_in_box_labels`). With K = 0
+    every pixel is background.
 
-    With ``box_map``, CAM ``k`` is zeroed outside the boxes of
-    ``keys[k]`` before scoring (so a foreground class is only assigned
-    inside a box of that class, and the background score is computed
-    from these masked maps); pixels outside every box (``box_map == 0``)
-    are background whatever their score; pixels where ``box_map`` is
-    ``UNLABELLED`` or ``IGNORE_INDEX`` keep that value.
+    Note that the highest score is at least ``min_x max((1 - x) ** alpha,
+    x)``, the root of ``(1 - x) ** alpha = x`` (0.222 for alpha 6): with
+    alpha 6 and threshold 0.2 no pixel is ever left unlabelled. For an
+    unlabelled band on tag CAMs use :func:`band_labels`.
 
     Args:
         cams (Tensor): float (K, H, W) normalised CAMs in [0, 1].
@@ -234,22 +138,14 @@ def cams_to_labels(
         alpha (float): Background power, > 0.
         threshold (float): Smallest winning score to label a pixel, in
             [0, 1].
-        box_map (Tensor, optional): integer (H, W) box label map, as in
-            :func:`normalize_cams_in_boxes`. Default: None.
 
     Returns:
-        Tensor: long (H, W) labels: 0, ``keys`` or ``UNLABELLED`` (and
-        ``IGNORE_INDEX`` where ``box_map`` says so).
+        Tensor: long (H, W) labels: 0, ``keys`` or ``UNLABELLED``.
     """
     _check_cams(cams)
     _check_keys(keys, cams.shape[0])
     _check_positive(alpha, 'alpha')
     _check_unit_interval(threshold, 'threshold')
-    if box_map is not None:
-        _check_box_map(box_map, cams, keys)
-        box_map = box_map.to(cams.device)
-        in_own_box = box_map[None] == keys.to(cams.device)[:, None, None]
-        cams = cams * in_own_box
     num_cams, height, width = cams.shape
     if num_cams == 0:
         fg_max = cams.new_zeros((height, width))
@@ -263,10 +159,61 @@ def cams_to_labels(
     )
     labels = ids[index]
     labels[best < threshold] = UNLABELLED
-    if box_map is not None:
-        labels[box_map == BACKGROUND] = BACKGROUND
-        unknown = (box_map == UNLABELLED) | (box_map == IGNORE_INDEX)
-        labels[unknown] = box_map[unknown].long()
+    return labels
+
+
+def band_labels(
+    cams: Tensor,
+    keys: Tensor,
+    fg_threshold: float = 0.30,
+    bg_threshold: float = 0.05,
+) -> Tensor:
+    """Tag CAMs to labels with an unlabelled band between two thresholds.
+
+    With ``x`` the highest of a pixel's (max-normalised) CAMs: the pixel
+    takes that CAM's class if ``x >= fg_threshold``, background (0) if
+    ``x < bg_threshold``, and ``UNLABELLED`` in between. Ties between
+    classes go to the lower class id. With K = 0 every pixel has x = 0.
+
+    The defaults are IRN's Pascal VOC values (Ahn, Cho & Kwak, CVPR 2019,
+    ``conf_fg_thres=0.30`` and ``conf_bg_thres=0.05`` on max-normalised
+    CAMs), the confident foreground and background seeds from which IRN
+    learns; IRN also refines each of the two seed maps with a dense CRF,
+    which is not done here.
+
+    Args:
+        cams (Tensor): float (K, H, W) normalised CAMs in [0, 1].
+        keys (Tensor): integer (K, ) class ids of the maps.
+        fg_threshold (float): Smallest CAM value of a foreground pixel,
+            in [0, 1]. Default: 0.30 (IRN).
+        bg_threshold (float): CAM values below this are background, in
+            [0, fg_threshold]. Default: 0.05 (IRN).
+
+    Returns:
+        Tensor: long (H, W) labels: 0, ``keys`` or ``UNLABELLED``.
+    """
+    _check_cams(cams)
+    _check_keys(keys, cams.shape[0])
+    _check_unit_interval(fg_threshold, 'fg_threshold')
+    _check_unit_interval(bg_threshold, 'bg_threshold')
+    if bg_threshold > fg_threshold:
+        raise ValueError(
+            f'bg_threshold ({bg_threshold}) must not exceed fg_threshold '
+            f'({fg_threshold})'
+        )
+    num_cams, height, width = cams.shape
+    labels = torch.full(
+        (height, width), UNLABELLED, dtype=torch.long, device=cams.device
+    )
+    if num_cams == 0:
+        best = cams.new_zeros((height, width))
+    else:
+        order = torch.argsort(keys.cpu()).to(cams.device)
+        best, index = cams[order].max(dim=0)
+        ids = keys.to(device=cams.device, dtype=torch.long)[order]
+        fg = best >= fg_threshold
+        labels[fg] = ids[index[fg]]
+    labels[best < bg_threshold] = BACKGROUND
     return labels
 
 

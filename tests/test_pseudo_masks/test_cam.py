@@ -6,19 +6,18 @@ import math
 import pytest
 import torch
 
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.datasets.constants import UNLABELLED
 from mmseg_spml.pseudo_masks import (
+    band_labels,
     binary_foreground,
     cams_to_labels,
     coefficient_of_variation_smoothing,
     normalize_cams,
-    normalize_cams_in_boxes,
     pmm_pseudo_labels,
     proportional_pseudo_mask,
 )
 
 U = UNLABELLED
-IGN = IGNORE_INDEX
 
 
 def _t(*maps):
@@ -36,12 +35,15 @@ def _close(actual, expected, atol=1e-6):
     torch.testing.assert_close(actual, expected, atol=atol, rtol=0)
 
 
-def _labels(rows):
-    return torch.tensor(rows, dtype=torch.long)
-
-
 def _empty_cams(h=2, w=3):
     return torch.zeros(0, h, w), torch.zeros(0, dtype=torch.long)
+
+
+def _blob(size=21, sigma=4.0):
+    """(1, size, size) Gaussian blob with peak 1 at the centre."""
+    r = torch.arange(size, dtype=torch.float32) - size // 2
+    d2 = r[:, None] ** 2 + r[None, :] ** 2
+    return torch.exp(-d2 / (2 * sigma**2))[None]
 
 
 # ---------------------------------------------------------------- normalize
@@ -60,59 +62,6 @@ def test_normalize_cams_relu_then_max():
 def test_normalize_cams_empty():
     cams, _ = _empty_cams()
     assert normalize_cams(cams).shape == (0, 2, 3)
-
-
-def test_normalize_cams_in_boxes_per_component():
-    box_map = _labels([[1, 1, 0, 1, 1], [2, 2, 0, 1, 1]])
-    cams = _t(
-        [[0.2, 0.4, 0.9, -0.5, 0.5], [0.8, 0.1, 0.7, 1.5, 1.0]],
-        [[0.9, 0.9, 0.9, 0.9, 0.9], [0.3, 0.6, 0.2, 0.2, 0.2]],
-    )
-    out = normalize_cams_in_boxes(cams, _keys(1, 2), box_map)
-    # Class 1, left box: {0.2, 0.4} -> {0, 1}. Right box: relu'ed
-    # {0, 0.5, 1.5, 1.0}, min 0, max 1.5. Outside class 1's boxes: 0.
-    # Class 2: its box {0.3, 0.6} -> {0, 1}; the 0.9s are outside it.
-    _close(
-        out,
-        [
-            [[0.0, 1.0, 0.0, 0.0, 1 / 3], [0.0, 0.0, 0.0, 1.0, 2 / 3]],
-            [[0.0] * 5, [0.0, 1.0, 0.0, 0.0, 0.0]],
-        ],
-    )
-
-
-def test_normalize_cams_in_boxes_union_and_flat_region():
-    # Two overlapping class-3 boxes form one L-shaped region (one
-    # normalisation); the class-5 box is constant -> 0, not NaN.
-    box_map = _labels([[3, 3, 0], [0, 3, 5], [254, 255, 5]])
-    cams = _t(
-        [[0.2, 0.6, 0.4], [0.9, 1.0, 0.3], [0.5, 0.5, 0.1]],
-        [[0.1, 0.1, 0.1], [0.1, 0.1, 0.7], [0.1, 0.1, 0.7]],
-    )
-    out = normalize_cams_in_boxes(cams, _keys(3, 5), box_map)
-    # {0.2, 0.6, 1.0}: min 0.2, span 0.8.
-    _close(
-        out,
-        [
-            [[0.0, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]],
-            [[0.0] * 3] * 3,
-        ],
-    )
-
-
-def test_normalize_cams_in_boxes_diagonal_boxes_are_separate():
-    box_map = _labels([[4, 0], [0, 4]])
-    cams = _t([[0.2, 0.9], [0.9, 0.8]])
-    out = normalize_cams_in_boxes(cams, _keys(4), box_map)
-    # Each single-pixel region is flat -> 0; one joint region would
-    # have given 0 and 1.
-    _close(out, [[[0.0, 0.0], [0.0, 0.0]]])
-
-
-def test_normalize_cams_in_boxes_empty():
-    cams, keys = _empty_cams(1, 2)
-    out = normalize_cams_in_boxes(cams, keys, _labels([[0, 0]]))
-    assert out.shape == (0, 1, 2)
 
 
 # ----------------------------------------------------------- cams_to_labels
@@ -138,46 +87,73 @@ def test_cams_to_labels_threshold_unlabelled():
     assert labels.tolist() == [[5, 5, 0, 0]]
 
 
-def test_cams_to_labels_boxes():
-    box_map = _labels([[0, 2, 2, 255], [4, 2, 4, 254]])
-    cams = _t(
-        [[0.9, 0.8, 0.3, 0.9], [0.9, 0.1, 0.9, 0.9]],
-        [[0.0, 0.95, 0.2, 0.9], [0.6, 0.0, 0.2, 0.9]],
-    )
-    keys = _keys(2, 4)
-    labels = cams_to_labels(cams, keys, 2, 0.5, box_map=box_map)
-    # Masked to own boxes: class 2 [[0, .8, .3, 0], [0, .1, 0, 0]],
-    # class 4 [[0, 0, 0, 0], [.6, 0, .2, 0]];
-    # bg = (1 - max)^2 = [[1, .04, .49, 1], [.16, .81, .64, 1]].
-    # (0, 1): class 4's 0.95 is outside its boxes -> 2.
-    # (0, 2): best 0.49 < 0.5 -> unlabelled. 254/255 copied.
-    assert labels.tolist() == [[0, 2, U, IGN], [4, 0, 0, U]]
-    # Without boxes (0, 1) goes to the larger activation, class 4.
-    assert cams_to_labels(cams, keys, 2, 0.5)[0, 1].item() == 4
-
-
-def test_cams_to_labels_outside_boxes_is_background():
-    box_map = _labels([[0, 0, 6]])
-    cams = _t([[1.0, 0.3, 1.0]])
-    labels = cams_to_labels(cams, _keys(6), 6, 0.5, box_map=box_map)
-    # Without boxes: [6, U, 6].
-    assert cams_to_labels(cams, _keys(6), 6, 0.5).tolist() == [[6, U, 6]]
-    assert labels.tolist() == [[0, 0, 6]]
-
-
 def test_cams_to_labels_no_foreground():
     cams, keys = _empty_cams()
     labels = cams_to_labels(cams, keys, alpha=6, threshold=0.2)
     assert labels.tolist() == [[0, 0, 0], [0, 0, 0]]
-    box_map = _labels([[0, 254, 255], [0, 0, 0]])
-    labels = cams_to_labels(cams, keys, 6, 0.5, box_map=box_map)
-    assert labels.tolist() == [[0, U, IGN], [0, 0, 0]]
+
+
+def test_cams_to_labels_alpha6_threshold02_never_leaves_unlabelled():
+    """SPML's tag rule can never fire: max((1 - x) ** 6, x) >= 0.2219."""
+    x = torch.linspace(0, 1, 10001)
+    cams = x.view(1, 1, -1)
+    labels = cams_to_labels(cams, _keys(1), alpha=6, threshold=0.2)
+    assert (labels != U).all()
+    # The smallest best score is at the root of (1 - x)^6 = x.
+    best = torch.maximum((1 - x).pow(6), x).min().item()
+    assert 0.2218 < best < 0.2220
+    # A smooth blob, as a CAM looks, likewise: only 0 and the class.
+    labels = cams_to_labels(_blob(), _keys(3), alpha=6, threshold=0.2)
+    assert set(labels.unique().tolist()) == {0, 3}
 
 
 def test_cams_to_labels_all_zero_cams():
     cams = torch.zeros(2, 1, 3)
     labels = cams_to_labels(cams, _keys(1, 2), alpha=6, threshold=0.2)
     assert labels.tolist() == [[0, 0, 0]]
+
+
+# -------------------------------------------------------------- band_labels
+
+
+def test_band_labels_hand_computed():
+    cams = _t(
+        [[0.0, 0.04, 0.05, 0.29, 0.30, 0.9]], [[0.0, 0.0, 0.0, 0.0, 0.0, 0.95]]
+    )
+    labels = band_labels(cams, _keys(4, 2))
+    # max: 0, 0.04 (< 0.05 -> bg), 0.05 and 0.29 (band -> U), 0.30
+    # (>= 0.30 -> class 4), 0.95 (class 2 wins over 4's 0.9).
+    assert labels.dtype == torch.long
+    assert labels.tolist() == [[0, 0, U, U, 4, 2]]
+    # Other thresholds move the band.
+    labels = band_labels(cams, _keys(4, 2), fg_threshold=0.2, bg_threshold=0.0)
+    assert labels.tolist() == [[U, U, U, 4, 4, 2]]
+
+
+def test_band_labels_ties_go_to_the_lower_class_id():
+    cams = _t([[0.5]], [[0.5]])
+    assert band_labels(cams, _keys(7, 3)).tolist() == [[3]]
+    assert band_labels(cams, _keys(3, 7)).tolist() == [[3]]
+
+
+def test_band_labels_no_foreground():
+    cams, keys = _empty_cams()
+    assert band_labels(cams, keys).tolist() == [[0, 0, 0], [0, 0, 0]]
+
+
+def test_band_labels_leave_a_blob_edge_unlabelled():
+    """A smooth blob gets a core of the class, a ring of unlabelled
+    pixels, and background far away (the old rule: no ring)."""
+    labels = band_labels(_blob(), _keys(3))
+    values = labels.unique().tolist()
+    assert values == [0, 3, U]
+    # The centre is the class, the corner background; on the middle row
+    # exp(-d^2 / 32) crosses 0.30 at d = 6.2 and 0.05 at d = 9.8.
+    assert labels[10, 10] == 3 and labels[0, 0] == 0
+    row = labels[10].tolist()
+    assert row[10 - 6 : 10 + 7] == [3] * 13
+    assert row[10 - 9 : 10 - 6] == [U] * 3 and row[10 + 7 : 10 + 10] == [U] * 3
+    assert row[0] == 0 and row[20] == 0
 
 
 # ---------------------------------------------------------------------- CVS
@@ -362,22 +338,16 @@ def test_pmm_pseudo_labels_empty_and_zero():
             r'alpha must be > 0',
         ),
         (
-            lambda: cams_to_labels(
-                _t([[0.5, 0.1]]), _keys(1), 6, 0.5, _labels([[1, 0, 0]])
-            ),
-            r'box_map must have shape \(H, W\) = \(1, 2\)',
+            lambda: band_labels(_t([[0.5, 0.1]]), _keys(1), 0.2, 0.3),
+            r'bg_threshold \(0.3\) must not exceed fg_threshold \(0.2\)',
         ),
         (
-            lambda: cams_to_labels(
-                _t([[0.5, 0.1]]), _keys(1), 6, 0.5, _labels([[1, 7]])
-            ),
-            r'classes \[7\] that are not in keys',
+            lambda: band_labels(_t([[0.5, 0.1]]), _keys(1), 1.2, 0.3),
+            r'fg_threshold must be in \[0, 1\]',
         ),
         (
-            lambda: normalize_cams_in_boxes(
-                _t([[0.5, 0.1]]), _keys(1), _labels([[1, 256]])
-            ),
-            r'box_map values must be class ids',
+            lambda: band_labels(_t([[0.5, 1.1]]), _keys(1)),
+            r'cams must lie in \[0, 1\]',
         ),
         (
             lambda: coefficient_of_variation_smoothing(_t([[2.0]])),
@@ -412,11 +382,8 @@ def test_errors(call, match):
 
 def test_no_nan_on_all_zero_inputs():
     zeros = torch.zeros(2, 2, 2)
-    keys = _keys(1, 2)
-    box_map = _labels([[1, 2], [0, 0]])
     for out in (
         normalize_cams(zeros),
-        normalize_cams_in_boxes(zeros, keys, box_map),
         coefficient_of_variation_smoothing(zeros),
     ):
         assert not torch.isnan(out).any()

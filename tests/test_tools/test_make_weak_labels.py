@@ -9,8 +9,13 @@ import pytest
 from PIL import Image
 
 from mmseg_spml.datasets import DemoSceneConfig, write_demo_scenes
+from mmseg_spml.datasets.box_labels import box_prior_labels, filled_box_labels
 from mmseg_spml.datasets.constants import UNLABELLED
-from mmseg_spml.datasets.weak_synthesis import synthesize_boxes
+from mmseg_spml.datasets.weak_synthesis import (
+    image_seed,
+    synthesize_boxes,
+    synthesize_points,
+)
 from tests.helpers.tools import load_tool, python_tool, run
 
 make_weak_labels = load_tool('make_weak_labels.py')
@@ -69,6 +74,52 @@ def test_boxes_and_tags(demo_root, tmp_path):
     assert os.listdir(tmp_path / 'tags') == ['tags.json']
 
 
+def test_box_label_modes_write_boxes_json_then_tags(demo_root, tmp_path):
+    sem = _read(osp.join(demo_root, 'SegmentationClass', '000003.png'))
+    inst = _read(osp.join(demo_root, 'SegmentationObject', '000003.png'))
+    expected, _ = synthesize_boxes(sem, inst)
+    for mode, extra, label in (
+        ('filled', [], filled_box_labels(sem.shape, expected)),
+        (
+            'prior',
+            ['--box-core', 'box', '--box-core-ratio', '0.6'],
+            box_prior_labels(sem.shape, expected, 'box', 0.6),
+        ),
+    ):
+        out = tmp_path / mode
+        _make(demo_root, 'boxes', out, '--box-labels', mode, *extra)
+        np.testing.assert_array_equal(_read(out / '000003.png'), label)
+        boxes = json.load(open(out / 'boxes.json'))
+        assert boxes['000003'] == [list(b) for b in expected]
+        # tags.json is written last (it marks the folder complete).
+        assert os.stat(out / 'tags.json').st_mtime_ns >= (
+            os.stat(out / 'boxes.json').st_mtime_ns
+        )
+    assert (_read(tmp_path / 'filled' / '000003.png') != UNLABELLED).all()
+    with pytest.raises(SystemExit):
+        _make(demo_root, 'points', tmp_path / 'o', '--box-labels', 'filled')
+    with pytest.raises(SystemExit, match='core_ratio must be in'):
+        _make(
+            demo_root, 'boxes', tmp_path / 'o', '--box-labels', 'prior',
+            '--box-core-ratio', '2',
+        )  # fmt: skip
+
+
+def test_radius_scaled_by_default_absolute_when_given(demo_root, tmp_path):
+    sem = _read(osp.join(demo_root, 'SegmentationClass', '000002.png'))
+    inst = _read(osp.join(demo_root, 'SegmentationObject', '000002.png'))
+    # 48x48 images: 6 * sqrt(48 * 48 / (375 * 500)) = 0.66 -> 1.
+    for extra, radius in (([], 1), (['--radius', '5'], 5)):
+        out = tmp_path / f'r{radius}'
+        _make(demo_root, 'points', out, *extra)
+        np.testing.assert_array_equal(
+            _read(out / '000002.png'),
+            synthesize_points(
+                sem, inst, radius=radius, seed=image_seed(0, '000002')
+            ),
+        )
+
+
 def test_clear_errors(demo_root, tmp_path):
     with pytest.raises(SystemExit, match='split file .*missing.txt'):
         _make(demo_root, 'points', tmp_path / 'o', '--split', 'missing.txt')
@@ -94,6 +145,7 @@ def test_command_line(demo_root, tmp_path):
     """The script as a user runs it: --help, then a run."""
     proc = run(python_tool('make_weak_labels.py', '--help'), str(tmp_path))
     assert '--length-ratio' in proc.stdout and 'Examples:' in proc.stdout
+    assert '--box-labels' in proc.stdout and 'scaled' in proc.stdout
     proc = run(
         python_tool(
             'make_weak_labels.py',

@@ -38,8 +38,25 @@ def test_make_pseudo_masks_methods_and_tags(tmp_path):
     _write_cams(cams, 'img', [[[0.0, 0.1, 0.9, 1.0]]], [3])
     _write_cams(cams, 'empty', np.zeros((0, 1, 4)), [])
     tool = load_tool('make_pseudo_masks.py')
-    out = tmp_path / 'threshold'
+    # Default: the band method. 0 < 0.05 -> background, 0.1 in the band
+    # -> unlabelled, 0.9 and 1.0 >= 0.30 -> class 3.
+    out = tmp_path / 'band'
     assert tool.main([str(cams), '--out', str(out)]) == 0
+    assert _png(out / 'img.png').tolist() == [[0, UNLABELLED, 3, 3]]
+    assert _png(out / 'empty.png').tolist() == [[0, 0, 0, 0]]
+    tags = json.loads((out / 'tags.json').read_text())
+    assert tags == {'img': [0, 3], 'empty': [0]}
+    out = tmp_path / 'band2'
+    tool.main(
+        [str(cams), '--out', str(out), '--fg-threshold', '0.09',
+         '--bg-threshold', '0.0']
+    )  # fmt: skip
+    # (float16 CAMs: 0.1 is stored as 0.09998.)
+    assert _png(out / 'img.png').tolist() == [[UNLABELLED, 3, 3, 3]]
+    out = tmp_path / 'threshold'
+    assert (
+        tool.main([str(cams), '--out', str(out), '--method', 'threshold']) == 0
+    )
     # background (1 - cam)^6: 1, 0.53, 1e-6, 0 -> labels 0 0 3 3.
     assert _png(out / 'img.png').tolist() == [[0, 0, 3, 3]]
     assert _png(out / 'empty.png').tolist() == [[0, 0, 0, 0]]
@@ -49,12 +66,15 @@ def test_make_pseudo_masks_methods_and_tags(tmp_path):
     # at pixel 3) stay; the rest is unlabelled, or background with
     # --unlabelled-as background.
     out = tmp_path / 'high'
-    tool.main([str(cams), '--out', str(out), '--threshold', '1.0'])
+    tool.main(
+        [str(cams), '--out', str(out), '--method', 'threshold',
+         '--threshold', '1.0']
+    )  # fmt: skip
     assert _png(out / 'img.png').tolist() == [[0, UNLABELLED, UNLABELLED, 3]]
     out = tmp_path / 'bg'
     tool.main(
-        [str(cams), '--out', str(out), '--threshold', '1.0',
-         '--unlabelled-as', 'background']
+        [str(cams), '--out', str(out), '--method', 'threshold',
+         '--threshold', '1.0', '--unlabelled-as', 'background']
     )  # fmt: skip
     assert _png(out / 'img.png').tolist() == [[0, 0, 0, 3]]
     for method in ('cvs', 'ppmg', 'cvs+ppmg'):
@@ -71,21 +91,39 @@ def test_make_pseudo_masks_boxes_and_errors(tmp_path, capsys):
     _write_cams(cams, 'img', [[[0.2, 0.4, 0.6, 1.0]]], [2])
     boxes = tmp_path / 'boxes'
     boxes.mkdir()
-    Image.fromarray(np.array([[0, 2, 2, 2]], np.uint8)).save(boxes / 'img.png')
+    (boxes / 'boxes.json').write_text(json.dumps({'img': [[2, 1, 0, 3, 0]]}))
+    box_map = np.array([[0, UNLABELLED, UNLABELLED, UNLABELLED]], np.uint8)
+    Image.fromarray(box_map).save(boxes / 'img.png')
     tool = load_tool('make_pseudo_masks.py')
     out = tmp_path / 'out'
     args = [str(cams), '--out', str(out), '--boxes', str(boxes)]
-    assert tool.main(args + ['--threshold', '0.5']) == 0
-    # Min-max inside the box: 0, 0.5, 1 -> background outside, the box
-    # pixels with score >= 0.5 are class 2, the low one unlabelled.
-    label = _png(out / 'img.png')
-    assert label[0, 0] == 0 and label[0, 3] == 2
-    with pytest.raises(SystemExit, match='threshold only'):
+    assert tool.main(args) == 0
+    # Min-max inside the box (0.4, 0.6, 1.0): 0, 1/3, 1; threshold 0.5 by
+    # default with --boxes: background outside and at 0, 1/3 unlabelled.
+    assert _png(out / 'img.png').tolist() == [[0, 0, UNLABELLED, 2]]
+    assert json.loads((out / 'tags.json').read_text()) == {'img': [0, 2]}
+    # --method threshold is the same rule; --threshold is passed on.
+    assert (
+        tool.main(args + ['--method', 'threshold', '--threshold', '0.3']) == 0
+    )
+    assert _png(out / 'img.png').tolist() == [[0, 0, 2, 2]]
+    # Void pixels of the box map stay void.
+    box_map[0, 0] = 255
+    Image.fromarray(box_map).save(boxes / 'img.png')
+    assert tool.main(args) == 0
+    assert _png(out / 'img.png').tolist() == [[255, 0, UNLABELLED, 2]]
+    with pytest.raises(
+        SystemExit, match='does not combine with --method ppmg'
+    ):
         tool.main(args + ['--method', 'ppmg'])
     with pytest.raises(SystemExit, match='no CAM files'):
         tool.main([str(tmp_path / 'boxes'), '--out', str(out)])
+    # The old class-id box maps are not box maps: an error, not a copy.
+    Image.fromarray(np.array([[0, 2, 2, 2]], np.uint8)).save(boxes / 'img.png')
+    with pytest.raises(SystemExit, match=r'img.png has values \[2\]'):
+        tool.main(args)
     Image.fromarray(np.zeros((2, 2), np.uint8)).save(boxes / 'img.png')
-    with pytest.raises(SystemExit, match='has shape'):
+    with pytest.raises(SystemExit, match=r'img.png has shape \(2, 2\)'):
         tool.main(args)
 
 
