@@ -33,7 +33,7 @@ from mmengine.utils import ProgressBar
 from torch import Tensor
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.utils.io import atomic_file
+from mmseg_spml.pseudo_masks import save_cam_file
 from mmseg_spml.utils.models import (
     build_trained_model,
     load_tool_config,
@@ -96,14 +96,6 @@ def multi_scale_cams(
     return total / (len(scales) * (2 if flip else 1))
 
 
-def save_cams(path: str, cams: np.ndarray, keys: np.ndarray) -> None:
-    """Write ``cams`` (float16) and ``keys`` to ``path`` atomically."""
-    with atomic_file(path) as f:
-        np.savez_compressed(
-            f, cams=cams.astype(np.float16), keys=keys.astype(np.int64)
-        )
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     cfg = load_tool_config(args)
@@ -158,7 +150,7 @@ def main(argv=None) -> int:
         peak = cams.flatten(1).amax(1)[:, None, None]
         cams = torch.where(peak > 0, cams / peak.clamp(min=1e-30), 0.0)
         cams = cams.cpu().numpy()
-        save_cams(out, cams, keys)
+        save_cam_file(out, cams, keys)
         bar.update()
     if bar is not None:
         print()

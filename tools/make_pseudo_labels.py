@@ -20,7 +20,17 @@ below: the reference's random walk, no CRF):
         random_walk=dict(beta=100.0, num_squarings=6),  # None: no walk
         flip=True,
         crf=None,  # e.g. dict(num_iters=10, max_pixels=160 * 160)
-        keep_weak_labels=True)
+        keep_weak_labels=True,
+        cams=None,  # folder of CAM files: seeds from CAMs (tag setting)
+        cam_bg_power=6.0,
+        boxes=None)  # boxes.json: class c only inside c's boxes
+
+With ``cams`` (or ``--cams``), the seeds of the random walk are the CAMs of
+``tools/make_cams.py`` (background ``(1 - max CAM) ** cam_bg_power``), not
+the stage-1 classifier: the reference's tag setting (``pseudo_camrw_crf``).
+With ``boxes`` (or ``--boxes``), a ``boxes.json`` of the box annotations,
+a pixel may take class c only inside a box of c and is background outside
+every box (SPML's box setting).
 
 Existing files are skipped, so an interrupted run resumes. With
 ``--launcher pytorch`` (torchrun) or ``slurm`` (srun), every process
@@ -44,6 +54,9 @@ from mmengine import dist
 from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
+from mmseg_spml.datasets.box_labels import box_class_mask, load_boxes_file
+from mmseg_spml.pseudo_masks import cam_class_scores, load_cam_file
+from mmseg_spml.refinement.crf import resize_map
 from mmseg_spml.refinement.pseudo_labels import refine_pseudo_label
 from mmseg_spml.utils import adapt_cfg_to_device, close_dist, init_cpu_dist
 from mmseg_spml.utils.io import label_palette, save_json, save_label_png
@@ -65,6 +78,9 @@ DEFAULTS = dict(
     flip=True,
     crf=None,
     keep_weak_labels=True,
+    cams=None,
+    cam_bg_power=6.0,
+    boxes=None,
 )
 
 
@@ -89,6 +105,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='CRF of --crf: the exact torch mean field, the permutohedral '
         'pydensecrf (optional package, ~500x faster: use the full image '
         'size as MAX_PIXELS) or auto (pydensecrf when installed)',
+    )
+    parser.add_argument(
+        '--cams',
+        metavar='DIR',
+        help='seed the random walk with the CAM files in DIR '
+        "(tools/make_cams.py) instead of the model's classifier",
+    )
+    parser.add_argument(
+        '--boxes',
+        metavar='FILE',
+        help='boxes.json of the box annotations: class c only inside its '
+        'boxes, background outside all boxes',
     )
     return parser.parse_args(argv)
 
@@ -120,12 +148,22 @@ def main(argv=None) -> int:
     plc = dict(DEFAULTS, **cfg.get('pseudo_label_cfg', {}))
     if args.crf and plc['crf'] is None:
         plc['crf'] = dict(max_pixels=args.crf, backend=args.crf_backend)
+    for key in ('cams', 'boxes'):
+        if getattr(args, key):
+            plc[key] = getattr(args, key)
     dataset = training_images(cfg, plc['pipeline'])
     model = build_trained_model(cfg, args.checkpoint, args.device)
     if not hasattr(model.decode_head, 'embed'):
         print(f'error: {args.config} has no SPML decode head (embed())')
         return 1
     num_classes = model.decode_head.num_classes
+    boxes = None
+    if plc['boxes'] is not None:
+        try:
+            boxes = load_boxes_file(plc['boxes'], num_classes)
+        except (FileNotFoundError, ValueError) as e:
+            print(f'error: {e}')
+            return 1
     palette = label_palette(dataset.metainfo.get('palette') or [[0, 0, 0]])
     os.makedirs(args.out, exist_ok=True)
     names, todo = {}, []
@@ -148,11 +186,31 @@ def main(argv=None) -> int:
         )
         inputs = batch['inputs'].to(args.device)
         emb, probs, flipped = embed_and_score(model, inputs, plc['flip'])
+        h, w = data['inputs'].shape[1:]
+        if plc['cams'] is not None:
+            cams, keys = load_cam_file(osp.join(plc['cams'], name + '.npz'))
+            if tuple(cams.shape[1:]) != (h, w):
+                print(
+                    f'error: CAM file of {name} in {plc["cams"]} has size '
+                    f'{tuple(cams.shape[1:])} but the image has {(h, w)}'
+                )
+                return 1
+            probs = resize_map(
+                cam_class_scores(cams, keys, num_classes, plc['cam_bg_power']),
+                tuple(probs.shape[1:]),
+            )
+        allowed = None
+        if boxes is not None:
+            if name not in boxes:
+                print(f'error: {plc["boxes"]} has no boxes for image {name}')
+                return 1
+            allowed = torch.from_numpy(
+                box_class_mask((h, w), boxes[name], num_classes)
+            )
         present = torch.ones(num_classes, dtype=torch.bool)
         if plc['restrict_to_tags'] and 'img_tags' in sample.metainfo:
             present[:] = False
             present[list(sample.metainfo['img_tags'])] = True
-        h, w = data['inputs'].shape[1:]
         weak = None
         if plc['keep_weak_labels'] and 'gt_sem_seg' in sample:
             weak = sample.gt_sem_seg.data[0]
@@ -165,6 +223,7 @@ def main(argv=None) -> int:
             random_walk_cfg=plc['random_walk'],
             crf_cfg=plc['crf'],
             weak_label=weak,
+            allowed=allowed,
         )
         save_label_png(
             osp.join(args.out, name + '.png'),

@@ -66,6 +66,7 @@ from mmseg_spml.pseudo_masks import (
     band_labels,
     cam_in_box_labels,
     cams_to_labels,
+    load_cam_file,
     pmm_pseudo_labels,
 )
 from mmseg_spml.utils.cli import doc_parser
@@ -157,20 +158,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def load_cams(path: str) -> Tuple[torch.Tensor, torch.Tensor]:
-    """(K, H, W) float32 CAMs and (K, ) long keys of a CAM file."""
-    try:
-        with np.load(path) as data:
-            cams, keys = data['cams'], data['keys']
-    except (OSError, KeyError, ValueError) as e:
-        raise ValueError(
-            f'{path} is not a CAM file with "cams" and "keys": {e}'
-        ) from e
-    return torch.from_numpy(cams.astype(np.float32)), torch.from_numpy(
-        keys.astype(np.int64)
-    )
-
-
 def box_labels(
     name: str,
     cams: torch.Tensor,
@@ -212,7 +199,7 @@ def process(
     boxes: Optional[Dict[str, List[Box]]] = None,
 ) -> Tuple[str, List[int]]:
     """Write the pseudo label of one image; return its name and tags."""
-    cams, keys = load_cams(osp.join(args.cam_dir, name + '.npz'))
+    cams, keys = load_cam_file(osp.join(args.cam_dir, name + '.npz'))
     if args.boxes:
         img_boxes = boxes.get(name)
         label = box_labels(name, cams, keys, img_boxes, args)

@@ -11,15 +11,19 @@ from .cam import (
     pmm_pseudo_labels,
     proportional_pseudo_mask,
 )
+from .cam_files import cam_class_scores, load_cam_file, save_cam_file
 
 __all__ = [
     'band_labels',
     'binary_foreground',
     'box_normalized_cams',
     'cam_in_box_labels',
+    'cam_class_scores',
     'cams_to_labels',
     'coefficient_of_variation_smoothing',
+    'load_cam_file',
     'normalize_cams',
     'pmm_pseudo_labels',
     'proportional_pseudo_mask',
+    'save_cam_file',
 ]

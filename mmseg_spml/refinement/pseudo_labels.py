@@ -23,6 +23,7 @@ def refine_pseudo_label(
     random_walk_cfg: Optional[dict] = None,
     crf_cfg: Optional[dict] = None,
     weak_label: Optional[Tensor] = None,
+    allowed: Optional[Tensor] = None,
 ) -> Tensor:
     """Pseudo label of one image from its stage-1 scores.
 
@@ -32,11 +33,13 @@ def refine_pseudo_label(
        embedding affinity (:func:`random_walk`, at the embedding
        resolution, scaled down to ``max_pixels`` if needed; with
        ``flip_embeddings`` the affinity is flip-averaged);
-    3. the scores are upsampled to the image; with ``crf_cfg``, a dense
-       CRF refines them at a resolution of at most ``crf_cfg['max_pixels']``
+    3. the scores are upsampled to the image; with ``allowed`` (the box
+       constraint: class c only inside c's boxes), the classes a pixel may
+       not take are zeroed; with ``crf_cfg``, a dense CRF refines the
+       scores at a resolution of at most ``crf_cfg['max_pixels']``
        (default 128 x 128, :func:`dense_crf_downsampled`);
-    4. argmax; pixels annotated in ``weak_label`` (values < C) keep their
-       annotation.
+    4. argmax over the allowed classes; pixels annotated in ``weak_label``
+       (values < C) keep their annotation.
 
     Args:
         scores (Tensor): (C, h, w) class scores, e.g. the softmax of the
@@ -53,6 +56,9 @@ def refine_pseudo_label(
             plus ``max_pixels``. None skips the CRF.
         weak_label (Tensor, optional): (H, W) annotation (class ids,
             >= C unlabelled/void).
+        allowed (Tensor, optional): bool (C, H, W): the classes each pixel
+            may take, e.g. from
+            :func:`~mmseg_spml.datasets.box_labels.box_class_mask`.
 
     Returns:
         Tensor: long (H, W) pseudo label.
@@ -87,9 +93,19 @@ def refine_pseudo_label(
             **cfg,
         )[0]
         scores = normalize_by_max(scores[None])[0]
+    if allowed is not None:
+        if tuple(allowed.shape) != (num_classes, *size):
+            raise ValueError(
+                f'allowed must have shape (C, H, W) = '
+                f'{(num_classes, *size)}, got {tuple(allowed.shape)}'
+            )
+        scores = resize_map(scores, size) * allowed
     if crf_cfg is not None:
         scores = dense_crf_downsampled(image, scores, **crf_cfg)
-    label = resize_map(scores, size).argmax(0)
+    scores = resize_map(scores, size)
+    if allowed is not None:
+        scores = scores.masked_fill(~allowed, -1.0)
+    label = scores.argmax(0)
     if weak_label is not None:
         if tuple(weak_label.shape) != size:
             raise ValueError(

@@ -391,3 +391,31 @@ def test_no_nan_on_all_zero_inputs():
     assert not math.isnan(
         coefficient_of_variation_smoothing(_t([[0.0, 1.0]])).sum().item()
     )
+
+
+def test_cam_class_scores_and_cam_files(tmp_path):
+    import numpy as np
+
+    from mmseg_spml.pseudo_masks import (
+        cam_class_scores,
+        load_cam_file,
+        save_cam_file,
+    )
+
+    cams = torch.tensor([[[1.0, 0.5]], [[0.0, 0.25]]])  # (2, 1, 2)
+    keys = torch.tensor([3, 1])
+    scores = cam_class_scores(cams, keys, num_classes=5, bg_power=2)
+    assert scores.shape == (5, 1, 2)
+    assert scores[:, 0, 1].tolist() == [0.25, 0.25, 0.0, 0.5, 0.0]
+    assert scores[0, 0, 0] == 0.0 and scores[3, 0, 0] == 1.0
+    assert cam_class_scores(cams[:0], keys[:0], 5)[0].eq(1).all()
+    with pytest.raises(ValueError, match='foreground ids'):
+        cam_class_scores(cams, torch.tensor([0, 1]), 5)
+    path = str(tmp_path / 'a.npz')
+    save_cam_file(path, cams.numpy(), keys.numpy())
+    loaded, loaded_keys = load_cam_file(path)
+    assert loaded.dtype == torch.float32 and loaded_keys.tolist() == [3, 1]
+    assert torch.equal(loaded, cams)  # exact in float16
+    np.savez(str(tmp_path / 'bad.npz'), cams=cams.numpy())
+    with pytest.raises(ValueError, match='bad.npz is not a CAM file'):
+        load_cam_file(str(tmp_path / 'bad.npz'))

@@ -85,3 +85,27 @@ def test_bad_shapes_are_errors():
             image,
             weak_label=torch.zeros(3, 3),
         )
+
+
+def test_box_constraint_keeps_classes_in_their_boxes():
+    emb, image = _two_regions()
+    scores = torch.zeros(3, 2, 4)
+    scores[0], scores[0, 1, 0] = 0.3, 1.0  # after normalisation by maxima
+    scores[1], scores[1, 0, 0] = 0.8, 1.0  # class 1 beats background ...
+    scores[2, :, 3] = 1.0  # ... and class 2 beats both in column 3
+    present = torch.ones(3, dtype=torch.bool)
+    allowed = torch.zeros(3, 2, 4, dtype=torch.bool)
+    allowed[0] = True  # background anywhere
+    allowed[1, :, 1:3] = True  # class 1's box: columns 1-2
+    allowed[2, 0, 2:] = True  # class 2's box: row 0, columns 2-3
+    free = refine_pseudo_label(scores, emb, present, image)
+    assert free.tolist() == [[1, 1, 1, 2], [0, 1, 1, 2]]
+    label = refine_pseudo_label(scores, emb, present, image, allowed=allowed)
+    assert label.tolist() == [[0, 1, 1, 2], [0, 1, 1, 0]]
+    # With the CRF too, no class leaves its boxes.
+    crf = refine_pseudo_label(
+        scores, emb, present, image, allowed=allowed, crf_cfg=dict()
+    )
+    assert allowed.gather(0, crf[None]).all()
+    with pytest.raises(ValueError, match=r'allowed must have shape'):
+        refine_pseudo_label(scores, emb, present, image, allowed=allowed[:2])

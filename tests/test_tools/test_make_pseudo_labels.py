@@ -68,3 +68,58 @@ def test_pseudo_labels_with_crf_backends(tmp_path, monkeypatch):
             assert label.shape == (32, 32)
             assert set(np.unique(label).tolist()) <= set(image_tags)
     assert tags['torch'] == tags['pydensecrf']
+
+
+def test_pseudo_labels_from_cams_within_boxes(tmp_path, monkeypatch, capsys):
+    """--cams seeds the walk with CAM files; --boxes keeps every class in
+    its boxes and makes everything outside them background."""
+    from mmseg_spml.pseudo_masks import save_cam_file
+
+    monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
+    cfg = Config.fromfile(TINY_SPML)
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    ckpt = tmp_path / 'stage1.pth'
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    cams, boxes = tmp_path / 'cams', {}
+    classes = {}
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        name = osp.splitext(osp.basename(info['img_path']))[0]
+        classes[name] = c = max(info['img_tags'])  # a foreground tag
+        cam = np.zeros((1, 32, 32), np.float32)
+        cam[0, 4:20, 4:20] = 1.0  # class c in the top-left ...
+        save_cam_file(str(cams / f'{name}.npz'), cam, np.array([c]))
+        boxes[name] = [[c, 8, 8, 27, 27]]  # ... but its box is elsewhere
+    (tmp_path / 'boxes.json').write_text(json.dumps(boxes))
+    tool = load_tool('make_pseudo_labels.py')
+    base = [TINY_SPML, str(ckpt), '--cams', str(cams)]
+    plc = [
+        '--cfg-options',
+        'pseudo_label_cfg.keep_weak_labels=False',
+        'pseudo_label_cfg.random_walk=None',
+    ]
+    out = tmp_path / 'free'
+    assert tool.main(base + ['--out', str(out)] + plc) == 0
+    for name, c in classes.items():
+        label = np.array(Image.open(out / f'{name}.png'))
+        assert set(np.unique(label).tolist()) == {0, c}  # the CAM's class
+        # Seeds pass through the embedding's resolution: a blurred block.
+        assert label[:2].max() == 0 and (label[8:16, 8:16] == c).all()
+    out = tmp_path / 'boxed'
+    argv = base + ['--out', str(out), '--boxes', str(tmp_path / 'boxes.json')]
+    assert tool.main(argv + plc) == 0
+    for name in boxes:
+        label = np.array(Image.open(out / f'{name}.png'))
+        inside = np.zeros((32, 32), bool)
+        inside[8:28, 8:28] = True
+        assert (label[~inside] == 0).all()
+        assert (label[8:16, 8:16] == classes[name]).all()
+    del boxes[name]
+    (tmp_path / 'boxes.json').write_text(json.dumps(boxes))
+    capsys.readouterr()
+    assert (
+        tool.main(argv[:-4] + ['--out', str(tmp_path / 'x')] + argv[-2:]) == 1
+    )
+    assert f'has no boxes for image {name}' in capsys.readouterr().out
