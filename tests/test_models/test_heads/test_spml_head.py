@@ -33,8 +33,12 @@ def _head(kind='SPMLASPPHead', **kw):
     )
     if kind == 'SPMLASPPHead':
         cfg['dilations'] = (1, 2)
-    else:
+    elif kind == 'SPMLPSPHead':
         cfg['pool_scales'] = (1, 2)
+    if kind == 'SPMLSepASPPHead':
+        cfg.update(
+            dilations=(1, 2), in_index=1, c1_in_channels=5, c1_channels=3
+        )
     cfg.update(kw)
     return MODELS.build(cfg)
 
@@ -89,6 +93,23 @@ def test_loss_keys_and_finite(kind):
     total = sum(v for k, v in losses.items() if 'loss' in k)
     assert torch.isfinite(total)
     total.backward()
+
+
+def test_sep_aspp_head_embeds_at_the_stride_of_the_low_level_features():
+    head = _head('SPMLSepASPPHead')
+    # inputs[0]: stride-4 features (5 channels), inputs[1]: stride 16.
+    inputs = [torch.randn(2, 5, 16, 16), torch.randn(2, 8, 4, 4)]
+    emb = head.embed(inputs)
+    assert emb.shape == (2, 6, 16, 16)
+    torch.testing.assert_close(emb.norm(dim=1), torch.ones(2, 16, 16))
+    # The low-level features reach the embedding.
+    other = [inputs[0] + torch.randn_like(inputs[0]), inputs[1]]
+    assert not torch.allclose(head.embed(other), emb)
+    losses = head.loss(inputs, _samples(), None)
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    assert head.c1_bottleneck.conv.weight.grad is not None
 
 
 def test_classifier_does_not_train_the_embedding():
