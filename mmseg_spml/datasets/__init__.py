@@ -25,8 +25,13 @@ from .demo_scene_generator import (
     render_scene,
     write_demo_scenes,
 )
-from .demo_scenes import DemoScenesDataset, ensure_demo_weak_labels
+from .demo_scenes import (
+    DemoScenesDataset,
+    ensure_demo_superpixels,
+    ensure_demo_weak_labels,
+)
 from .densepose import DENSEPOSE_PALETTE, DensePosePartsDataset, FlipPartLabels
+from .superpixels import compute_superpixels, save_superpixels
 from .transforms import *  # noqa: F401,F403  (registers the transforms)
 from .weak_seg_dataset import WeakSegDataset
 from .weak_synthesis import (
@@ -77,7 +82,10 @@ __all__ = [
     'WeakSegDataset',
     'default_demo_root',
     'ensure_demo_scenes',
+    'compute_superpixels',
+    'ensure_demo_superpixels',
     'ensure_demo_weak_labels',
+    'save_superpixels',
     'image_seed',
     'image_tags',
     'render_scene',

@@ -6,6 +6,7 @@ import json
 import os.path as osp
 from typing import Optional
 
+import mmcv
 import numpy as np
 from mmengine.config import Config
 from mmseg.registry import DATASETS
@@ -25,6 +26,11 @@ from .demo_scene_generator import (
     default_demo_root,
     ensure_demo_scenes,
     split_names,
+)
+from .superpixels import (
+    compute_superpixels,
+    save_superpixels,
+    superpixel_params,
 )
 from .weak_seg_dataset import WeakSegDataset
 from .weak_synthesis import image_seed, synthesize_weak_labels
@@ -110,6 +116,51 @@ def ensure_demo_weak_labels(root: str, weak: dict) -> str:
     return name
 
 
+def ensure_demo_superpixels(root: str, superpixels: dict) -> str:
+    """Compute the superpixels of all demo images once; return their
+    folder.
+
+    The folder, ``<root>/superpixels_<method>-<hash of the parameters>``,
+    holds one 16-bit PNG of region ids per image (train and val, read by
+    ``LoadSuperpixels``) and ``params.json``, written last, which marks it
+    complete; it is written to a temporary folder and renamed. The regions
+    are those ``ComputeSuperpixels`` computes on the fly from the same
+    image, without the per-iteration cost in the data workers.
+
+    Args:
+        root (str): Demo data folder (with ``meta.json``).
+        superpixels (dict): ``method`` (default felzenszwalb) and keyword
+            arguments of :func:`compute_superpixels`.
+
+    Returns:
+        str: The folder name, relative to ``root``.
+    """
+    kwargs = dict(superpixels)
+    method = kwargs.pop('method', 'felzenszwalb')
+    params = dict(method=method, **superpixel_params(method, **kwargs))
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
+    name = f'superpixels_{method}-{digest.hexdigest()[:8]}'
+    folder = osp.join(root, name)
+    if osp.isfile(osp.join(folder, 'params.json')):
+        return name
+    with open(osp.join(root, 'meta.json')) as f:
+        cfg = DemoSceneConfig(
+            **{
+                k: v
+                for k, v in json.load(f).items()
+                if k in DemoSceneConfig.__dataclass_fields__
+            }
+        )
+    with atomic_directory(folder, 'params.json') as tmp:
+        splits = split_names(cfg)
+        for stem in splits['train'] + splits['val']:
+            bgr = mmcv.imread(osp.join(root, 'JPEGImages', stem + '.jpg'))
+            regions = compute_superpixels(bgr[..., ::-1].copy(), **params)
+            save_superpixels(osp.join(tmp, stem + '.png'), regions)
+        save_json(osp.join(tmp, 'params.json'), params)
+    return name
+
+
 def demo_data_root(config: str) -> str:
     """Data folder of the demo data a config trains on (the cache folder
     of its training set's ``generator``)."""
@@ -157,6 +208,10 @@ class DemoScenesDataset(WeakSegDataset):
             ``dict(type='points')`` (radius scaled to the image size) or
             ``dict(type='boxes', box_labels='prior')``; see
             :func:`ensure_demo_weak_labels`. Default: None.
+        superpixels (dict, optional): Superpixels to compute once (cached
+            next to the data) and load with ``LoadSuperpixels``, e.g.
+            ``dict(method='felzenszwalb')``; see
+            :func:`ensure_demo_superpixels`. Default: None.
         **kwargs: Passed to :class:`WeakSegDataset`.
     """
 
@@ -172,6 +227,7 @@ class DemoScenesDataset(WeakSegDataset):
         generator: Optional[dict] = None,
         generate: bool = True,
         weak: Optional[dict] = None,
+        superpixels: Optional[dict] = None,
         **kwargs,
     ) -> None:
         gen_cfg = DemoSceneConfig(**(generator or {}))
@@ -189,6 +245,9 @@ class DemoScenesDataset(WeakSegDataset):
             folder = ensure_demo_weak_labels(data_root, weak)
             data_prefix = dict(data_prefix, weak_path=folder)
             kwargs.setdefault('tags_file', osp.join(folder, 'tags.json'))
+        if superpixels is not None:
+            folder = ensure_demo_superpixels(data_root, superpixels)
+            data_prefix = dict(data_prefix, superpixel_path=folder)
         super().__init__(
             ann_file=ann_file,
             data_root=data_root,

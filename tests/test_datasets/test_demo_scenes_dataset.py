@@ -130,3 +130,41 @@ def test_weak_cache_keeps_boxes_and_options(tmp_path, monkeypatch):
     assert old != points
     with pytest.raises(ValueError, match='must name the annotation type'):
         ensure_demo_weak_labels(root, dict(radius=2))
+
+
+def test_cached_superpixels_equal_the_on_the_fly_ones(tmp_path, monkeypatch):
+    """superpixels=... computes each image's regions once, next to the
+    data, as ComputeSuperpixels would on the loaded image."""
+    from mmseg.registry import TRANSFORMS
+
+    from mmseg_spml.datasets import ensure_demo_superpixels
+
+    monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path))
+    init_default_scope('mmseg')
+    params = dict(method='felzenszwalb', scale=50)
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadSuperpixels'),
+    ]
+    dataset = DATASETS.build(
+        dict(
+            type='DemoScenesDataset',
+            generator=GEN,
+            superpixels=params,
+            pipeline=pipeline,
+        )
+    )
+    compute = TRANSFORMS.build(dict(type='ComputeSuperpixels', **params))
+    for i in range(len(dataset)):
+        out = dataset[i]
+        expected = compute(dict(img=out['img']))['gt_superpixel']
+        np.testing.assert_array_equal(out['gt_superpixel'], expected)
+    root = dataset.data_root
+    name = ensure_demo_superpixels(root, params)
+    assert json.loads(
+        (tmp_path / osp.basename(root) / name / 'params.json').read_text()
+    ) == dict(method='felzenszwalb', scale=50, sigma=0.8, min_size=20)
+    # Other parameters, another folder; unknown methods are errors.
+    assert ensure_demo_superpixels(root, dict(method='slic')) != name
+    with pytest.raises(ValueError, match='method must be one of'):
+        ensure_demo_superpixels(root, dict(method='ucm'))
