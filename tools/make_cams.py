@@ -17,7 +17,7 @@ Examples:
     python tools/make_cams.py \
         configs/pmm/cam_efflite0-d16_1xb8-500_demo-scenes-tags-128x128.py \
         work_dirs/cam/iter_500.pth --out work_dirs/cam/cams
-    python tools/make_cams.py CONFIG CKPT --out cams --scales 0.5 1 1.5 2
+    python tools/make_cams.py CONFIG CKPT --out cams --scales 1
 """
 
 import argparse
@@ -50,8 +50,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--scales',
         type=float,
         nargs='+',
-        default=[0.75, 1.0, 1.25],
-        help='image scales whose CAMs are averaged',
+        default=[1.0, 0.5, 1.5, 2.0],
+        help="image scales whose CAMs are averaged (default: IRN's and "
+        "PMM's 1, 0.5, 1.5 and 2: up-scaled views give CAMs finer than "
+        "the backbone's output stride)",
     )
     parser.add_argument(
         '--no-flip', action='store_true', help='no horizontal flips'

@@ -1,51 +1,70 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 """Train on the embedded demo data and print an mIoU table (`make demo`).
 
-The fully supervised baseline is trained with ``tools/train.py``; each
-weak-supervision row runs SPML's pipeline (``tools/spml_pipeline.py``:
-stage-1 embedding, pseudo labels by random walk, stage-2 classifier on the
-frozen embedding) on synthetic annotations of the demo masks:
+For each annotation type, SPML's pipeline (``tools/spml_pipeline.py``:
+stage-1 embedding, pseudo labels by random walk and dense CRF, stage-2
+classifier) runs next to a plain baseline trained on the same labels, and
+both next to full supervision:
 
-* scribbles, points: dilated scribbles/points (SPML appendix A.2 radii);
-* boxes: box maps (background outside every box, unlabelled inside) with
-  the boxes' tags;
-* tags: PMM's CAM stage (``configs/pmm/``: CAM classifier, ``make_cams.py``,
-  ``make_pseudo_masks.py --method threshold``) makes the stage-1 labels,
-  and the pipeline runs two pseudo-label/classifier rounds, as the paper's
-  tag setting.
+* ``scribbles``, ``points``: synthetic scribbles and clicks, sized to the
+  image as the paper's are to Pascal VOC; baseline: partial CE;
+* ``boxes``: the paper's box setting (appendix A.2): a CAM classifier
+  trained on the box tags, CAMs min-max normalised box by box and
+  thresholded (``make_pseudo_masks.py --boxes``), background outside the
+  boxes; pseudo labels under the box constraint; baseline: CE on filled
+  boxes;
+* ``box-prior``: CAM-free boxes: an SDI-style core of each box labelled,
+  the rest of the box unlabelled; same box constraint and baseline;
+* ``tags``: PMM's CAM stage on the image tags (CAM classifier,
+  ``make_cams.py``, IRN's confidence band ``make_pseudo_masks.py --method
+  band``); pseudo labels seeded by the CAMs, propagated on the stage-1
+  embedding, two rounds (the paper's tag setting); baseline: partial CE on
+  the CAM labels.
 
 Each type trains with the relation weights and concentrations of the
 paper's VOC setting of that type (read from
 ``configs/spml/deeplabv3_r101_voc_<type>.py``). ``--schedule quick`` (the
-default) runs every config at 0.3x its iterations so that the four types
-fit in about a quarter of an hour on two CPU cores; ``--schedule full``
-runs the configs as written. Metrics are read from the runs' logs and
-summarised as a markdown table, printed and written to
-``<work-dir>/demo_results.md``. Finished stages are skipped on a rerun.
+default) runs the configs as written; ``--schedule full`` doubles every
+training schedule except the CAM stage's. ``--seeds 0 1 2`` repeats
+everything per seed and reports mean and standard deviation. Metrics are
+read from the runs' logs and written to ``<work-dir>/demo_results.md`` and
+``demo_results.json``. Finished stages are skipped on a rerun.
 
 Example:
     python tools/run_demo.py
-    python tools/run_demo.py --schedule full --types scribbles
+    python tools/run_demo.py --types scribbles points --seeds 0 1 2
 """
 
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 import time
-from typing import List
+from typing import Dict, List
 
 from mmengine.config import Config
 
-from mmseg_spml.datasets.demo_scenes import demo_data_root
+from mmseg_spml.datasets.demo_scenes import (
+    demo_data_root,
+    ensure_demo_weak_labels,
+)
 from mmseg_spml.utils.cli import doc_parser
-from mmseg_spml.utils.runs import ToolRunner, last_checkpoint, schedule_options
+from mmseg_spml.utils.io import atomic_file, save_json
+from mmseg_spml.utils.runs import (
+    ToolRunner,
+    format_mean_std,
+    last_checkpoint,
+    schedule_options,
+)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = ToolRunner(ROOT, '[demo]')
 BASELINE = (
     'configs/baselines/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-128x128.py'
+)
+WEAK_BASELINE = (
+    'configs/baselines/'
+    'deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-scribbles-pce-128x128.py'
 )
 STAGE1 = (
     'configs/spml/spml_efflite0-d16_1xb8-1k_demo-scenes-scribbles-128x128.py'
@@ -57,10 +76,20 @@ CAM = 'configs/pmm/cam_efflite0-d16_1xb8-500_demo-scenes-tags-128x128.py'
 #: The paper's VOC setting of each annotation type: its relation
 #: concentrations and weights are used on the demo data too.
 PAPER_SETTING = 'configs/spml/deeplabv3_r101_voc_{}.py'
-TYPES = ('scribbles', 'points', 'boxes', 'tags')
-#: Iteration factor of each schedule (quick: the four types in about a
-#: quarter of an hour on 2 CPU cores).
-SCHEDULES = dict(quick=0.3, full=1.0)
+TYPES = ('scribbles', 'points', 'boxes', 'box-prior', 'tags')
+#: The paper's setting each type takes its relations from.
+PAPER_TYPE = {'box-prior': 'boxes'}
+#: What each type's baseline is trained on (the row's label).
+BASELINE_LABELS = {
+    'scribbles': 'partial CE, scribbles',
+    'points': 'partial CE, points',
+    'boxes': 'CE, filled boxes',
+    'box-prior': 'CE, filled boxes',
+    'tags': 'partial CE, CAM labels',
+}
+#: Iteration factor of every training but the CAM stage's.
+SCHEDULES = dict(quick=1.0, full=2.0)
+DATASET = 'train_dataloader.dataset'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -68,21 +97,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--work-dir',
         help='where runs and the results table are written (default: '
-        'work_dirs/demo_quick, or work_dirs/demo for the full schedule)',
+        'work_dirs/demo_<schedule>)',
     )
     parser.add_argument(
         '--schedule',
         choices=tuple(SCHEDULES),
         default='quick',
-        help='quick: every config at 0.3x its iterations; full: as written',
+        help='quick: the configs as written; full: twice their iterations '
+        '(the CAM stage keeps its own schedule)',
     )
     parser.add_argument('--baseline-config', default=BASELINE)
+    parser.add_argument(
+        '--weak-baseline-config',
+        default=WEAK_BASELINE,
+        help='plain CE on weak labels (unlabelled pixels ignored), trained '
+        'on each type',
+    )
     parser.add_argument('--stage1-config', default=STAGE1)
     parser.add_argument('--stage2-config', default=STAGE2)
     parser.add_argument(
         '--cam-config',
         default=CAM,
-        help='CAM classifier of the tag setting (PMM stage)',
+        help='CAM classifier of the tag and box settings (PMM stage)',
     )
     parser.add_argument(
         '--types',
@@ -91,7 +127,22 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=list(TYPES),
         help='weak label types to run SPML on',
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--no-baselines',
+        action='store_true',
+        help='skip the weak baselines (SPML and full supervision only)',
+    )
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=[0],
+        help='training seeds; several give mean and standard deviation',
+    )
+    args = parser.parse_args(argv)
+    if len(set(args.seeds)) != len(args.seeds):
+        parser.error(f'--seeds repeats a seed: {args.seeds}')
+    return args
 
 
 def relation_options(stage1_config: str, kind: str) -> List[str]:
@@ -102,14 +153,15 @@ def relation_options(stage1_config: str, kind: str) -> List[str]:
         ValueError: If the two configs do not list the same relations in
             the same order.
     """
-    paper = Config.fromfile(osp.join(ROOT, PAPER_SETTING.format(kind)))
+    paper_file = PAPER_SETTING.format(PAPER_TYPE.get(kind, kind))
+    paper = Config.fromfile(osp.join(ROOT, paper_file))
     ours = Config.fromfile(stage1_config)
     theirs = paper.model.decode_head.segsort.relations
     mine = ours.model.decode_head.segsort.relations
     if [r.type for r in theirs] != [r.type for r in mine]:
         raise ValueError(
             f'{stage1_config} has the relations {[r.type for r in mine]}, '
-            f'but the paper setting {PAPER_SETTING.format(kind)} has '
+            f'but the paper setting {paper_file} has '
             f'{[r.type for r in theirs]}: they must match one to one'
         )
     prefix = 'model.decode_head.segsort.relations'
@@ -120,141 +172,234 @@ def relation_options(stage1_config: str, kind: str) -> List[str]:
     ]
 
 
-def cam_labels(work: str, args: argparse.Namespace) -> str:
-    """PMM's CAM stage on the tags: the folder of stage-1 labels of the tag
-    setting (``<name>.png`` + ``tags.json``)."""
-    cam_dir = osp.join(work, 'cam')
-    TOOLS.train(
-        args.cam_config,
-        cam_dir,
-        schedule_options(args.cam_config, args.factor),
-    )
-    cams = osp.join(work, 'cams')
-    TOOLS.run(
-        TOOLS.command(
-            'make_cams.py',
-            args.cam_config,
-            last_checkpoint(cam_dir),
-            '--out',
-            cams,
+def label_folder_options(folder: str) -> List[str]:
+    """``--cfg-options`` that train on the label PNGs of ``folder`` (with
+    its ``tags.json``) instead of synthesised weak labels."""
+    return [
+        f'{DATASET}.weak=None',
+        f'{DATASET}.data_prefix.img_path=JPEGImages',
+        f'{DATASET}.data_prefix.seg_map_path=SegmentationClass',
+        f'{DATASET}.data_prefix.weak_path={folder}',
+        f'{DATASET}.tags_file={folder}/tags.json',
+    ]
+
+
+class Demo:
+    """The runs of one seed: every stage cached in its work dir."""
+
+    def __init__(self, args: argparse.Namespace, seed: int) -> None:
+        self.args = args
+        self.seed = seed
+        self.work = osp.join(args.work, f'seed{seed}')
+        self.root = demo_data_root(args.stage1_config)
+
+    def options(self, config: str) -> List[str]:
+        """The schedule and seed options of a training of ``config``."""
+        return schedule_options(config, self.args.factor) + [
+            f'randomness.seed={self.seed}'
+        ]
+
+    def train(self, config: str, name: str, extra: List[str]) -> dict:
+        return TOOLS.train(
+            config, osp.join(self.work, name), self.options(config) + extra
         )
-    )
-    labels = osp.join(work, 'cam_labels')
-    if not osp.isfile(osp.join(labels, 'tags.json')):
+
+    def box_folder(self, box_labels: str = 'unlabelled') -> str:
+        """The demo's synthetic box annotation (with ``boxes.json``)."""
+        weak = dict(type='boxes', box_labels=box_labels)
+        return osp.join(self.root, ensure_demo_weak_labels(self.root, weak))
+
+    def cam_stage(self, kind: str) -> Dict[str, str]:
+        """PMM's CAM stage on the tags (``tags``) or the box tags
+        (``boxes``): the folders of the CAMs and of the stage-1 labels."""
+        work = osp.join(self.work, f'cam_{kind}')
+        config = self.args.cam_config
+        # The CAM stage keeps its schedule: the quick demo must not cut it.
+        TOOLS.train(
+            config,
+            osp.join(work, 'cam'),
+            [
+                f'randomness.seed={self.seed}',
+                f'{DATASET}.weak.type={kind}',
+                f'val_dataloader.dataset.weak.type={kind}',
+            ],
+        )
+        cams = osp.join(work, 'cams')
         TOOLS.run(
             TOOLS.command(
-                'make_pseudo_masks.py',
-                cams,
+                'make_cams.py',
+                config,
+                last_checkpoint(osp.join(work, 'cam')),
                 '--out',
-                labels,
-                '--method',
-                'threshold',
+                cams,
+                '--cfg-options',
+                f'{DATASET}.weak.type={kind}',
             )
         )
-    return labels
+        labels = osp.join(work, 'labels')
+        if kind == 'boxes':
+            method = ['--boxes', self.box_folder()]
+        else:
+            method = ['--method', 'band']
+        if not osp.isfile(osp.join(labels, 'tags.json')):
+            TOOLS.run(
+                TOOLS.command(
+                    'make_pseudo_masks.py', cams, '--out', labels, *method
+                )
+            )
+        return dict(cams=cams, labels=labels)
 
-
-def run_pipeline(kind: str, work_dir: str, args: argparse.Namespace) -> dict:
-    """SPML's pipeline on weak labels of ``kind``; its results."""
-    start = time.time()
-    root = demo_data_root(args.stage1_config)
-    if kind == 'tags':
-        labels = cam_labels(work_dir, args)
-        weak = [
-            'train_dataloader.dataset.weak=None',
-            'train_dataloader.dataset.data_prefix.img_path=JPEGImages',
-            'train_dataloader.dataset.data_prefix.seg_map_path='
-            'SegmentationClass',
-            f'train_dataloader.dataset.data_prefix.weak_path={labels}',
-            f'train_dataloader.dataset.tags_file={labels}/tags.json',
-            # CAM labels are guesses, not annotations: the refined stage-1
-            # prediction replaces them in the pseudo labels.
-            'pseudo_label_cfg.keep_weak_labels=False',
+    def weak_options(self, kind: str) -> Dict[str, List[str]]:
+        """Training-set options of the stage-1 run and of the baseline,
+        and pseudo-label options, of ``kind``."""
+        if kind in ('scribbles', 'points'):
+            weak = [f'{DATASET}.weak.type={kind}']
+            return dict(stage1=weak, baseline=weak, pseudo=[])
+        boxes = osp.join(self.box_folder(), 'boxes.json')
+        # Only the boxes are certain: the refined prediction replaces the
+        # CAM or prior labels inside them.
+        pseudo = ['pseudo_label_cfg.keep_weak_labels=False']
+        filled = [
+            f'{DATASET}.weak.type=boxes',
+            f'{DATASET}.weak.box_labels=filled',
         ]
-    else:
-        weak = [f'train_dataloader.dataset.weak.type={kind}']
-    rounds = 2 if kind == 'tags' else 1
-    cmd = TOOLS.command(
-        'spml_pipeline.py',
-        args.stage1_config,
-        args.stage2_config,
-        '--work-dir',
-        work_dir,
-        '--gt-dir',
-        osp.join(root, 'SegmentationClass'),
-        '--split',
-        osp.join(root, 'ImageSets', 'Segmentation', 'train.txt'),
-        '--num-classes',
-        '7',
-        '--compare-raw',
-        '--rounds',
-        str(rounds),
-        '--stage1-options',
-        *weak,
-        *relation_options(args.stage1_config, kind),
-        *schedule_options(args.stage1_config, args.factor),
-        '--stage2-options',
-        *schedule_options(args.stage2_config, args.factor),
-    )
-    TOOLS.run(cmd)
-    with open(osp.join(work_dir, 'pipeline_results.json')) as f:
-        result = json.load(f)
-    result['seconds'] = time.time() - start
-    result['rounds'] = rounds
-    return result
+        if kind == 'boxes':
+            labels = self.cam_stage('boxes')['labels']
+            stage1 = label_folder_options(labels)
+            pseudo += [f'pseudo_label_cfg.boxes={boxes}']
+            return dict(stage1=stage1, baseline=filled, pseudo=pseudo)
+        if kind == 'box-prior':
+            stage1 = [
+                f'{DATASET}.weak.type=boxes',
+                f'{DATASET}.weak.box_labels=prior',
+            ]
+            pseudo += [f'pseudo_label_cfg.boxes={boxes}']
+            return dict(stage1=stage1, baseline=filled, pseudo=pseudo)
+        cam = self.cam_stage('tags')
+        stage1 = label_folder_options(cam['labels'])
+        pseudo += [f'pseudo_label_cfg.cams={cam["cams"]}']
+        return dict(stage1=stage1, baseline=stage1, pseudo=pseudo)
+
+    def pipeline(self, kind: str, weak: Dict[str, List[str]]) -> dict:
+        """SPML's pipeline on ``kind``; its ``pipeline_results.json``."""
+        args = self.args
+        work = osp.join(self.work, f'spml_{kind}')
+        rounds = 2 if kind == 'tags' else 1
+        cmd = TOOLS.command(
+            'spml_pipeline.py',
+            args.stage1_config,
+            args.stage2_config,
+            '--work-dir',
+            work,
+            '--gt-dir',
+            osp.join(self.root, 'SegmentationClass'),
+            '--split',
+            osp.join(self.root, 'ImageSets', 'Segmentation', 'train.txt'),
+            '--num-classes',
+            '7',
+            '--rounds',
+            str(rounds),
+            '--stage1-options',
+            *weak['stage1'],
+            *weak['pseudo'],
+            *relation_options(args.stage1_config, kind),
+            *self.options(args.stage1_config),
+            '--stage2-options',
+            *self.options(args.stage2_config),
+        )
+        TOOLS.run(cmd)
+        return _load_json(osp.join(work, 'pipeline_results.json'))
+
+    def run(self) -> dict:
+        """Full supervision, then each type's pipeline and baseline."""
+        full = self.train(self.args.baseline_config, 'full_masks', [])
+        rows = {'full masks': dict(final=full)}
+        for kind in self.args.types:
+            start = time.time()
+            weak = self.weak_options(kind)
+            result = self.pipeline(kind, weak)
+            result['seconds'] = time.time() - start
+            if not self.args.no_baselines:
+                name = 'baseline_' + BASELINE_LABELS[kind].split(', ')[1]
+                result['baseline'] = self.train(
+                    self.args.weak_baseline_config,
+                    name.replace(' ', '_'),
+                    weak['baseline'],
+                )
+            rows[kind] = result
+        return rows
 
 
-def format_table(full: dict, rows: List[tuple]) -> str:
+def _load_json(path: str) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+def _cell(results: List[dict], *keys: str) -> str:
+    """``mean ± std`` over seeds of ``result[k0][k1]...`` (blank if
+    missing)."""
+    values = []
+    for result in results:
+        for key in keys:
+            result = (result or {}).get(key)
+        if result is None:
+            return ''
+        values.append(result)
+    return format_mean_std(values)
+
+
+def format_table(per_seed: List[dict], types: List[str]) -> str:
+    """The markdown table over seeds (mean ± std where several)."""
     lines = [
-        '| supervision | stage-1 classifier | pseudo labels: raw / '
-        'random walk (train) | final (stage 2) | time (s) |',
-        '| --- | ---: | ---: | ---: | ---: |',
-        f'| full masks (DeepLabV3-EffLite0) | | | {full["mIoU"]:.2f} | '
-        f'{full["seconds"]:.0f} |',
+        '| supervision | baseline | baseline mIoU | SPML stage 1 | '
+        'pseudo labels (train) | SPML final | final / full |',
+        '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+        f'| full masks | CE | | | | '
+        f'{_cell(per_seed, "full masks", "final", "mIoU")} | 100 % |',
     ]
-    for kind, r in rows:
-        name = f'{kind} (SPML'
-        name += ', CAM labels, 2 rounds)' if r['rounds'] == 2 else ')'
+    full = [r['full masks']['final']['mIoU'] for r in per_seed]
+    for kind in types:
+        rows = [r[kind] for r in per_seed]
+        ratio = [100 * r['final']['mIoU'] / f for r, f in zip(rows, full) if f]
+        name = kind + (' (CAM labels, 2 rounds)' if kind == 'tags' else '')
         lines.append(
-            f'| {name} | {r["stage1"]["mIoU"]:.2f} | '
-            f'{r["raw"]["mIoU"]:.2f} / {r["pseudo"]["mIoU"]:.2f} | '
-            f'{r["final"]["mIoU"]:.2f} | {r["seconds"]:.0f} |'
+            f'| {name} | {BASELINE_LABELS[kind]} | '
+            f'{_cell(rows, "baseline", "mIoU")} | '
+            f'{_cell(rows, "stage1", "mIoU")} | '
+            f'{_cell(rows, "pseudo", "mIoU")} | '
+            f'{_cell(rows, "final", "mIoU")} | '
+            f'{format_mean_std(ratio) if ratio else ""} % |'
         )
     return '\n'.join(lines)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    for key in ('baseline_config', 'stage1_config', 'stage2_config'):
+    for key in (
+        'baseline_config',
+        'weak_baseline_config',
+        'stage1_config',
+        'stage2_config',
+        'cam_config',
+    ):
         setattr(args, key, osp.join(ROOT, getattr(args, key)))
-    args.cam_config = osp.join(ROOT, args.cam_config)
     args.factor = SCHEDULES[args.schedule]
-    default_dir = (
-        'demo' if args.schedule == 'full' else f'demo_{args.schedule}'
-    )
-    work = osp.abspath(
-        args.work_dir or osp.join(ROOT, 'work_dirs', default_dir)
+    args.work = osp.abspath(
+        args.work_dir or osp.join(ROOT, 'work_dirs', f'demo_{args.schedule}')
     )
     start = time.time()
-    full = TOOLS.train(
-        args.baseline_config,
-        osp.join(work, osp.splitext(osp.basename(BASELINE))[0]),
-        schedule_options(args.baseline_config, args.factor),
+    per_seed = [Demo(args, seed).run() for seed in args.seeds]
+    table = format_table(per_seed, args.types)
+    save_json(
+        osp.join(args.work, 'demo_results.json'),
+        dict(seeds=args.seeds, schedule=args.schedule, results=per_seed),
     )
-    rows = [
-        (kind, run_pipeline(kind, osp.join(work, f'spml_{kind}'), args))
-        for kind in args.types
-    ]
-    table = format_table(full, rows)
-    os.makedirs(work, exist_ok=True)
-    out = osp.join(work, 'demo_results.md')
-    with open(out + '.tmp', 'w') as f:
+    with atomic_file(osp.join(args.work, 'demo_results.md'), 'w') as f:
         f.write(table + '\n')
-    os.replace(out + '.tmp', out)
     print(
-        f'\nDemo results ({args.schedule} schedule, '
-        f'{time.time() - start:.0f} s), mIoU on the val split of the demo '
-        f'data (pseudo labels: on the training images); also in {out}:\n'
+        f'\nDemo results ({args.schedule} schedule, seeds {args.seeds}, '
+        f'{time.time() - start:.0f} s): val mIoU of the demo data (pseudo '
+        f'labels: on the training images); also in {args.work}:\n'
     )
     print(table)
     return 0

@@ -3,8 +3,9 @@
 
 1. trains the CAM classifier from image tags;
 2. writes the CAMs of the training images (multi-scale + flip);
-3. turns them into pseudo masks four ways (threshold, CVS, PPMG, CVS+PPMG)
-   and scores each against the full masks of the training images;
+3. turns them into pseudo masks five ways (IRN's confidence band, SPML's
+   threshold, CVS, PPMG, CVS+PPMG) and scores each against the full masks
+   of the training images;
 4. trains DeepLabV3 on the CVS+PPMG masks with plain cross-entropy and with
    PUF, and evaluates both on the val split.
 
@@ -41,7 +42,7 @@ SEG_CONFIGS = [
         'configs/pmm/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-puf.py',
     ),
 ]
-METHODS = ('threshold', 'cvs', 'ppmg', 'cvs+ppmg')
+METHODS = ('band', 'threshold', 'cvs', 'ppmg', 'cvs+ppmg')
 #: The pseudo masks the segmentation networks are trained on (PMM's).
 TRAIN_METHOD = 'cvs+ppmg'
 

@@ -139,8 +139,12 @@ def next_round(
         args.stage2_options
         + [o.format(prev_pseudo) for o in labels_of]
         # The previous pseudo labels label every pixel: keeping them as
-        # annotations would copy them.
-        + ['pseudo_label_cfg.keep_weak_labels=False'],
+        # annotations would copy them; the seeds are the previous
+        # classifier's scores, never CAMs.
+        + [
+            'pseudo_label_cfg.keep_weak_labels=False',
+            'pseudo_label_cfg.cams=None',
+        ],
     )
     stage_dir = osp.join(work, f'stage2_round{round_idx}')
     metrics = TOOLS.train(

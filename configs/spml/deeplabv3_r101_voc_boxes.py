@@ -34,3 +34,9 @@ model = dict(
 # tools/test.py --tta: merge the scales and flips, then (with model.crf) one
 # dense CRF on the merged prediction.
 tta_model = dict(type='SPMLTTAModel')
+# Pseudo labels: every class only inside its boxes, background outside all
+# boxes; only the boxes are certain, so the refined prediction replaces the
+# CAM labels inside them.
+pseudo_label_cfg = dict(
+    boxes='data/VOCdevkit/VOC2012/boxes/boxes.json', keep_weak_labels=False
+)

@@ -34,3 +34,9 @@ model = dict(
 # tools/test.py --tta: merge the scales and flips, then (with model.crf) one
 # dense CRF on the merged prediction.
 tta_model = dict(type='SPMLTTAModel')
+# Pseudo labels seeded by the CAMs (not the classifier trained on their
+# labels) and propagated on the stage-1 embedding, as the reference's
+# pseudo_camrw_crf; the CAM labels are guesses, not annotations.
+pseudo_label_cfg = dict(
+    cams='data/VOCdevkit/VOC2012/cams', keep_weak_labels=False
+)

@@ -63,7 +63,9 @@ crop_size = (128, 128)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadWeakAnnotations'),
-    dict(type='ComputeSuperpixels', method='felzenszwalb'),
+    # Felzenszwalb regions, computed once per image by the dataset
+    # (superpixels=...) rather than in the workers at every iteration.
+    dict(type='LoadSuperpixels'),
     dict(
         type='RandomResize',
         scale=(128, 128),
@@ -77,14 +79,18 @@ train_pipeline = [
     dict(type='PackWeakSegInputs'),
 ]
 train_dataloader = dict(
-    dataset=dict(weak=dict(type='scribbles'), pipeline=train_pipeline)
+    dataset=dict(
+        weak=dict(type='scribbles'),
+        superpixels=dict(method='felzenszwalb'),
+        pipeline=train_pipeline,
+    )
 )
 # Stage 1 -> 2: how tools/make_pseudo_labels.py turns this model's
 # classifier into pseudo labels (SPML appendix A.4: random walk on the
-# embedding affinity exp(100 (cos - 1)), T^64, flip-averaged; the torch
-# dense CRF is optional: crf=dict(num_iters=10, max_pixels=128 * 128)).
+# embedding affinity exp(100 (cos - 1)), T^64, flip-averaged, then the dense
+# CRF with the reference's settings at the image's full size, pydensecrf).
 pseudo_label_cfg = dict(
     random_walk=dict(beta=100.0, num_squarings=6),
     flip=True,
-    crf=None,
+    crf=dict(backend='pydensecrf', max_pixels=128 * 128),
 )

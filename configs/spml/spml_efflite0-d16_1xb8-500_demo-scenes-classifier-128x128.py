@@ -28,6 +28,7 @@ train_pipeline = [
 train_dataloader = dict(
     dataset=dict(
         weak=None,
+        superpixels=None,  # the classifier needs no regions
         data_prefix=dict(
             img_path='JPEGImages',
             seg_map_path='SegmentationClass',

@@ -33,17 +33,21 @@ def test_make_demo_data_writes_and_rejects_mismatch(tmp_path):
 
 @pytest.mark.slow
 def test_run_demo_prints_table(tmp_path):
-    """The demo driver with tiny configs (quick schedule): baseline, SPML
-    pipeline on points and on CAM labels of the tags (2 rounds), table."""
-    work = str(tmp_path / 'demo')
+    """The demo driver with tiny configs: full supervision, then the box
+    setting (CAM stage on the box tags, CAM-in-box labels, box constraint)
+    and the tag setting (CAM stage, band labels, CAM seeds, 2 rounds), each
+    next to its baseline, over two seeds."""
+    work = tmp_path / 'demo'
     configs = osp.join(ROOT, 'tests', 'data', 'configs')
     proc = run(
         python_tool(
             'run_demo.py',
             '--work-dir',
-            work,
+            str(work),
             '--baseline-config',
             osp.join(configs, 'tiny_demo.py'),
+            '--weak-baseline-config',
+            osp.join(configs, 'tiny_pce.py'),
             '--stage1-config',
             osp.join(configs, 'tiny_spml.py'),
             '--stage2-config',
@@ -51,30 +55,40 @@ def test_run_demo_prints_table(tmp_path):
             '--cam-config',
             osp.join(configs, 'tiny_cam.py'),
             '--types',
-            'points',
+            'boxes',
             'tags',
+            '--seeds',
+            '0',
+            '1',
         ),
         str(tmp_path / 'data'),
-        timeout=900,
+        timeout=1200,
     )
-    assert '| supervision | stage-1 classifier |' in proc.stdout
-    # The points run uses the paper's points weights (all 0.1), the quick
-    # schedule 0.3x the tiny configs' 2 iterations.
-    assert 'relations.0.loss_weight=0.1' in proc.stdout
-    assert 'train_cfg.max_iters=1' in proc.stdout
-    table = open(osp.join(work, 'demo_results.md')).read().splitlines()
-    assert table[2].startswith('| full masks')
+    # The box run uses the paper's box weights and the box constraint.
+    assert 'relations.0.loss_weight=0.3' in proc.stdout
+    assert 'pseudo_label_cfg.boxes=' in proc.stdout
+    assert 'pseudo_label_cfg.cams=' in proc.stdout
+    assert 'weak.box_labels=filled' in proc.stdout
+    table = (work / 'demo_results.md').read_text().splitlines()
+    assert table[0].startswith('| supervision | baseline |')
     rows = [
-        [c.strip() for c in line.strip('|').split('|')] for line in table[3:]
+        [c.strip() for c in line.strip('|').split('|')] for line in table[2:]
     ]
     assert [r[0] for r in rows] == [
-        'points (SPML)',
-        'tags (SPML, CAM labels, 2 rounds)',
+        'full masks',
+        'boxes',
+        'tags (CAM labels, 2 rounds)',
     ]
-    for cells in rows:
-        raw, walked = (float(v) for v in cells[2].split(' / '))
-        assert all(
-            0 <= float(v) <= 100 for v in (cells[1], raw, walked, cells[3])
-        )
-    results = osp.join(work, 'spml_tags', 'pipeline_results.json')
-    assert 'round2' in open(results).read()
+    assert [r[1] for r in rows[1:]] == [
+        'CE, filled boxes',
+        'partial CE, CAM labels',
+    ]
+    for cells in rows[1:]:
+        for cell in cells[2:6]:  # mean ± std over the two seeds
+            mean, std = (float(v) for v in cell.split(' ± '))
+            assert 0 <= mean <= 100 and std >= 0
+    for seed in (0, 1):
+        results = work / f'seed{seed}' / 'spml_tags' / 'pipeline_results.json'
+        assert 'round2' in results.read_text()
+        labels = work / f'seed{seed}' / 'cam_boxes' / 'labels'
+        assert (labels / 'tags.json').is_file()

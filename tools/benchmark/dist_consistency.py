@@ -23,7 +23,6 @@ configs/spml/spml_efflite0-d16_1xb8-1k_demo-scenes-scribbles-128x128.py):
 import argparse
 import os
 import os.path as osp
-import statistics
 import sys
 from typing import Dict, List, Optional
 
@@ -34,7 +33,11 @@ from _common import write_json, write_text  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
 from mmseg_spml.utils.cli import doc_parser  # noqa: E402
-from mmseg_spml.utils.runs import ToolRunner, schedule_options  # noqa: E402
+from mmseg_spml.utils.runs import (  # noqa: E402
+    ToolRunner,
+    mean_std,
+    schedule_options,
+)
 
 TOOLS = ToolRunner(ROOT, '[consistency]')
 
@@ -110,9 +113,8 @@ def report(args: argparse.Namespace, results: Dict[str, dict]) -> str:
         lines.append(f'| {seed} | ' + ' | '.join(cells) + ' |')
     means, stds = [], []
     for name in names:
-        values = list(results[name].values())
-        means.append(f'{statistics.mean(values):.2f}')
-        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        mean, std = mean_std(list(results[name].values()))
+        means.append(f'{mean:.2f}')
         stds.append(f'{std:.2f}')
     lines.append('| mean | ' + ' | '.join(means) + ' |')
     lines.append('| std | ' + ' | '.join(stds) + ' |')

@@ -43,3 +43,12 @@ model = dict(
     # embedding losses only.
     auxiliary_head=None,
 )
+# Stage 1 -> 2 (paper appendix A.4, reference pseudo_softmaxrw_crf): the
+# classifier's scores within the image's tags, random walk on the embedding
+# affinity exp(100 (cos - 1)), T^64, flip-averaged, then the dense CRF
+# (pydensecrf, installed by `make setup`) at the image's full size.
+pseudo_label_cfg = dict(
+    random_walk=dict(beta=100.0, num_squarings=6),
+    flip=True,
+    crf=dict(backend='pydensecrf', max_pixels=512 * 512),
+)

@@ -1,9 +1,25 @@
 # Short CPU schedule for the demo data: AdamW (from-scratch training converges
 # faster than with the SGD of MMSeg's VOC schedules), poly decay, one
-# validation at the end.
+# validation at the end. The heads learn at 10x the pretrained backbone's rate,
+# as in SPML's reference (ASPP and classifier x10) and MMSeg's practice for
+# ImageNet-initialised backbones: at one rate for all, 2e-3 disturbed the
+# pretrained features and 5e-4 left the heads slow (val mIoU of the
+# fully supervised demo baseline at 300 iterations: 31.2 at 2e-3, 41.3 and
+# 43.0 (two seeds) at 5e-4 / 5e-3).
 max_iters = 1000
-optimizer = dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=1e-4)
-optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer, clip_grad=None)
+optimizer = dict(type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=1e-4)
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=optimizer,
+    clip_grad=None,
+    paramwise_cfg=dict(
+        custom_keys=dict(
+            decode_head=dict(lr_mult=10.0),
+            auxiliary_head=dict(lr_mult=10.0),
+            classifier=dict(lr_mult=10.0),  # CAMClassifier's head
+        )
+    ),
+)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(

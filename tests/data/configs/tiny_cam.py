@@ -1,7 +1,7 @@
 # A seconds-long version of the demo CAM config for tests: 32x32 images, 4
 # iterations.
 _base_ = ['../../../configs/pmm/cam_efflite0-d16_1xb8-500_demo-scenes-tags-128x128.py']
-generator = dict(num_train=6, num_val=2, size=32, seed=0)
+generator = dict(num_train=4, num_val=2, size=32, seed=0)
 crop_size = (32, 32)
 model = dict(data_preprocessor=dict(size=crop_size))
 train_pipeline = [
