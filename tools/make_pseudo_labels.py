@@ -23,11 +23,15 @@ below: the reference's random walk, no CRF):
         keep_weak_labels=True,
         cams=None,  # folder of CAM files: seeds from CAMs (tag setting)
         cam_bg_power=6.0,
+        seed_model=None,  # (config, checkpoint): seeds from its softmax
         boxes=None)  # boxes.json: class c only inside c's boxes
 
 With ``cams`` (or ``--cams``), the seeds of the random walk are the CAMs of
 ``tools/make_cams.py`` (background ``(1 - max CAM) ** cam_bg_power``), not
 the stage-1 classifier: the reference's tag setting (``pseudo_camrw_crf``).
+With ``seed_model`` (or ``--seed-model CONFIG CHECKPOINT``), they are the
+softmax of another segmentor (e.g. the previous round's final model), still
+propagated on the stage-1 embedding.
 With ``boxes`` (or ``--boxes``), a ``boxes.json`` of the box annotations,
 a pixel may take class c only inside a box of c and is background outside
 every box (SPML's box setting).
@@ -47,10 +51,12 @@ import argparse
 import os
 import os.path as osp
 import sys
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from mmengine import dist
+from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
@@ -80,6 +86,7 @@ DEFAULTS = dict(
     keep_weak_labels=True,
     cams=None,
     cam_bg_power=6.0,
+    seed_model=None,
     boxes=None,
 )
 
@@ -113,6 +120,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         "(tools/make_cams.py) instead of the model's classifier",
     )
     parser.add_argument(
+        '--seed-model',
+        nargs=2,
+        metavar=('CONFIG', 'CHECKPOINT'),
+        help='seed the random walk with the softmax of this segmentor '
+        "(any MMSeg model, e.g. the previous round's final model); the "
+        "embedding stays the stage-1 model's",
+    )
+    parser.add_argument(
         '--boxes',
         metavar='FILE',
         help='boxes.json of the box annotations: class c only inside its '
@@ -134,6 +149,50 @@ def embed_and_score(model, inputs: torch.Tensor, flip: bool):
     return emb[0], probs, flipped
 
 
+@torch.no_grad()
+def seed_scores(
+    plc: dict,
+    name: str,
+    data: dict,
+    probs: torch.Tensor,
+    seed_model: Optional[torch.nn.Module],
+) -> torch.Tensor:
+    """The class scores the walk propagates, (C, h, w) at the embedding
+    resolution: the stage-1 classifier's probabilities ``probs``, or the
+    CAMs of ``plc['cams']``, or the softmax of ``seed_model``.
+
+    Raises:
+        ValueError: If a CAM file is missing, unreadable or of another
+            size than the image.
+    """
+    num_classes, size = probs.shape[0], tuple(probs.shape[1:])
+    if plc['cams'] is not None:
+        path = osp.join(plc['cams'], name + '.npz')
+        cams, keys = load_cam_file(path)
+        image_size = tuple(data['inputs'].shape[1:])
+        if tuple(cams.shape[1:]) != image_size:
+            raise ValueError(
+                f'{path} has CAMs of size {tuple(cams.shape[1:])} but the '
+                f'image has {image_size}'
+            )
+        scores = cam_class_scores(cams, keys, num_classes, plc['cam_bg_power'])
+        return resize_map(scores, size)
+    if seed_model is not None:
+        sample = data['data_samples']
+        batch = seed_model.data_preprocessor(
+            dict(inputs=[data['inputs']], data_samples=[sample]), False
+        )
+        inputs = batch['inputs'].to(probs.device)
+        logits = seed_model.encode_decode(inputs, [sample.metainfo])
+        if logits.shape[1] != num_classes:
+            raise ValueError(
+                f'the seed model predicts {logits.shape[1]} classes, the '
+                f'stage-1 model {num_classes}'
+            )
+        return resize_map(F.softmax(logits[0], dim=0), size)
+    return probs
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     cfg = load_tool_config(args)
@@ -148,15 +207,24 @@ def main(argv=None) -> int:
     plc = dict(DEFAULTS, **cfg.get('pseudo_label_cfg', {}))
     if args.crf and plc['crf'] is None:
         plc['crf'] = dict(max_pixels=args.crf, backend=args.crf_backend)
-    for key in ('cams', 'boxes'):
+    for key in ('cams', 'boxes', 'seed_model'):
         if getattr(args, key):
             plc[key] = getattr(args, key)
+    if plc['cams'] is not None and plc['seed_model'] is not None:
+        print('error: seed the walk with CAMs or a seed model, not both')
+        return 1
     dataset = training_images(cfg, plc['pipeline'])
     model = build_trained_model(cfg, args.checkpoint, args.device)
     if not hasattr(model.decode_head, 'embed'):
         print(f'error: {args.config} has no SPML decode head (embed())')
         return 1
     num_classes = model.decode_head.num_classes
+    seed_model = None
+    if plc['seed_model'] is not None:
+        seed_cfg, seed_ckpt = plc['seed_model']
+        seed_model = build_trained_model(
+            Config.fromfile(seed_cfg), seed_ckpt, args.device
+        )
     boxes = None
     if plc['boxes'] is not None:
         try:
@@ -187,18 +255,11 @@ def main(argv=None) -> int:
         inputs = batch['inputs'].to(args.device)
         emb, probs, flipped = embed_and_score(model, inputs, plc['flip'])
         h, w = data['inputs'].shape[1:]
-        if plc['cams'] is not None:
-            cams, keys = load_cam_file(osp.join(plc['cams'], name + '.npz'))
-            if tuple(cams.shape[1:]) != (h, w):
-                print(
-                    f'error: CAM file of {name} in {plc["cams"]} has size '
-                    f'{tuple(cams.shape[1:])} but the image has {(h, w)}'
-                )
-                return 1
-            probs = resize_map(
-                cam_class_scores(cams, keys, num_classes, plc['cam_bg_power']),
-                tuple(probs.shape[1:]),
-            )
+        try:
+            probs = seed_scores(plc, name, data, probs, seed_model)
+        except ValueError as e:
+            print(f'error: {e}')
+            return 1
         allowed = None
         if boxes is not None:
             if name not in boxes:

@@ -4,12 +4,19 @@ r"""Run SPML's stages end to end, caching each stage's output.
 1. **stage 1**: train the embedding (SegSort) model from weak labels;
 2. **pseudo labels**: ``tools/make_pseudo_labels.py`` with the stage-1
    config's ``pseudo_label_cfg`` (random walk, optional CRF);
-3. **stage 2**: train the softmax classifier on the frozen stage-1
-   embedding from the pseudo labels (``load_from`` the stage-1 weights);
-4. with ``--rounds 2`` (the paper's tag setting), the stage-2 classifier
-   makes new pseudo labels and a new classifier is trained on them;
-5. the final model is the last classifier; every stage's validation mIoU
-   is read from its log.
+3. **stage 2**, one of
+   * the paper's (default): train the softmax classifier of STAGE2 on the
+     frozen stage-1 embedding from the pseudo labels (``load_from`` the
+     stage-1 weights);
+   * ``--retrain``: train STAGE2, any segmentor config (e.g. the fully
+     supervised one), from its own initialisation on the pseudo labels as
+     full masks, the final step of most multi-stage weakly supervised
+     methods (PSA, IRN, PMM retrain DeepLab on their pseudo masks);
+4. with ``--rounds 2`` (the paper's tag setting), the stage-2 model seeds
+   new pseudo labels (its scores, walked on the stage-1 embedding) and a
+   new stage 2 is trained on them;
+5. the final model is the last stage 2; every stage's validation mIoU is
+   read from its log.
 
 Each stage is skipped when its output exists (a finished run, a complete
 pseudo-label folder), so a rerun continues where the last one stopped and
@@ -29,7 +36,7 @@ import argparse
 import json
 import os.path as osp
 import sys
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import save_json
@@ -42,7 +49,16 @@ TOOLS = ToolRunner(ROOT, '[spml pipeline]')
 def parse_args(argv=None) -> argparse.Namespace:
     parser = doc_parser(__doc__)
     parser.add_argument('stage1', help='SPML (embedding) config')
-    parser.add_argument('stage2', help='classifier config (frozen embedding)')
+    parser.add_argument(
+        'stage2',
+        help='classifier config (frozen embedding), or with --retrain any '
+        'segmentor config',
+    )
+    parser.add_argument(
+        '--retrain',
+        action='store_true',
+        help='stage 2 trains STAGE2 on the pseudo labels as full masks',
+    )
     parser.add_argument('--work-dir', required=True)
     parser.add_argument(
         '--gt-dir',
@@ -80,13 +96,18 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def pseudo_labels(
-    config: str, ckpt: str, out: str, options: List[str]
+    config: str,
+    ckpt: str,
+    out: str,
+    options: List[str],
+    extra: Sequence[str] = (),
 ) -> None:
     """Write the pseudo labels unless ``out`` is complete (``tags.json`` is
-    written last)."""
+    written last); ``extra``: more make_pseudo_labels.py arguments."""
     if osp.isfile(osp.join(out, 'tags.json')):
         return
     cmd = TOOLS.command('make_pseudo_labels.py', config, ckpt, '--out', out)
+    cmd += list(extra)
     if options:
         cmd += ['--cfg-options', *options]
     TOOLS.run(cmd)
@@ -115,55 +136,59 @@ def score(pred: str, args: argparse.Namespace) -> Optional[dict]:
         return json.load(f)
 
 
+def train_stage2(
+    args: argparse.Namespace, name: str, stage1_ckpt: str, pseudo: str
+) -> Tuple[dict, str]:
+    """Train stage 2 on the pseudo labels in ``pseudo``; its metrics and
+    checkpoint."""
+    if args.retrain:
+        target = [
+            f'train_dataloader.dataset.data_prefix.seg_map_path={pseudo}'
+        ]
+    else:
+        target = [
+            f'load_from={stage1_ckpt}',
+            f'train_dataloader.dataset.data_prefix.weak_path={pseudo}',
+            f'train_dataloader.dataset.tags_file={pseudo}/tags.json',
+        ]
+    work_dir = osp.join(args.work, name)
+    metrics = TOOLS.train(args.stage2, work_dir, args.stage2_options + target)
+    return metrics, last_checkpoint(work_dir)
+
+
 def next_round(
     args: argparse.Namespace,
-    work: str,
     round_idx: int,
     stage1_ckpt: str,
     prev_ckpt: str,
-    prev_pseudo: str,
     result: dict,
-):
-    """Pseudo labels from the previous classifier, then a new classifier
-    on the (frozen) stage-1 embedding; returns its metrics, checkpoint and
-    pseudo-label folder."""
-    labels_of = [
-        'train_dataloader.dataset.data_prefix.weak_path={}',
-        'train_dataloader.dataset.tags_file={}/tags.json',
-    ]
-    pseudo = osp.join(work, f'pseudo_labels_round{round_idx}')
+) -> Tuple[dict, str]:
+    """Pseudo labels seeded by the previous stage 2 (walked on the stage-1
+    embedding), then a new stage 2; its metrics and checkpoint."""
+    pseudo = osp.join(args.work, f'pseudo_labels_round{round_idx}')
     pseudo_labels(
-        args.stage2,
-        prev_ckpt,
+        args.stage1,
+        stage1_ckpt,
         pseudo,
-        args.stage2_options
-        + [o.format(prev_pseudo) for o in labels_of]
-        # The previous pseudo labels label every pixel: keeping them as
-        # annotations would copy them; the seeds are the previous
-        # classifier's scores, never CAMs.
-        + [
-            'pseudo_label_cfg.keep_weak_labels=False',
-            'pseudo_label_cfg.cams=None',
-        ],
+        args.stage1_options
+        # The seeds are the previous model's scores, never CAMs; the
+        # stage-1 options decide whether annotations are kept.
+        + ['pseudo_label_cfg.cams=None'],
+        ['--seed-model', args.stage2, prev_ckpt],
     )
-    stage_dir = osp.join(work, f'stage2_round{round_idx}')
-    metrics = TOOLS.train(
-        args.stage2,
-        stage_dir,
-        args.stage2_options
-        + [f'load_from={stage1_ckpt}']
-        + [o.format(pseudo) for o in labels_of],
+    metrics, ckpt = train_stage2(
+        args, f'stage2_round{round_idx}', stage1_ckpt, pseudo
     )
     result[f'round{round_idx}'] = dict(
         pseudo=score(pseudo, args), stage2=metrics
     )
-    return metrics, last_checkpoint(stage_dir), pseudo
+    return metrics, ckpt
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     args.stage1, args.stage2 = map(osp.abspath, (args.stage1, args.stage2))
-    work = osp.abspath(args.work_dir)
+    args.work = work = osp.abspath(args.work_dir)
     stage1_dir = osp.join(work, 'stage1')
     stage1 = TOOLS.train(args.stage1, stage1_dir, args.stage1_options)
     ckpt = last_checkpoint(stage1_dir)
@@ -183,22 +208,10 @@ def main(argv=None) -> int:
             ],
         )
         result['raw'] = score(raw, args)
-    stage2 = TOOLS.train(
-        args.stage2,
-        osp.join(work, 'stage2'),
-        args.stage2_options
-        + [
-            f'load_from={ckpt}',
-            f'train_dataloader.dataset.data_prefix.weak_path={pseudo}',
-            f'train_dataloader.dataset.tags_file={pseudo}/tags.json',
-        ],
-    )
-    result['stage2'] = stage2
-    final, prev_ckpt = stage2, last_checkpoint(osp.join(work, 'stage2'))
+    stage2, prev_ckpt = train_stage2(args, 'stage2', ckpt, pseudo)
+    result['stage2'] = final = stage2
     for round_idx in range(2, args.rounds + 1):
-        final, prev_ckpt, pseudo = next_round(
-            args, work, round_idx, ckpt, prev_ckpt, pseudo, result
-        )
+        final, prev_ckpt = next_round(args, round_idx, ckpt, prev_ckpt, result)
     result['final'] = final
     summary = osp.join(work, 'pipeline_results.json')
     save_json(summary, result)

@@ -197,8 +197,10 @@ class DemoScenesDataset(WeakSegDataset):
             cache folder derived from ``generator`` (``$MMSEG_SPML_DATA``
             or ``~/.cache/mmseg-spml/data``). Default: None.
         data_prefix (dict): Image and label folders relative to
-            ``data_root``. Default: VOC's ``JPEGImages`` and
-            ``SegmentationClass``.
+            ``data_root`` (or absolute); keys not given keep VOC's
+            ``JPEGImages`` and ``SegmentationClass``, so e.g.
+            ``dict(seg_map_path='pseudo')`` trains on other full masks.
+            Default: VOC's folders.
         generator (dict, optional): Keyword arguments of
             :class:`DemoSceneConfig` (sizes of the splits, image size,
             seed...). Default: None (the defaults of DemoSceneConfig).
@@ -221,15 +223,17 @@ class DemoScenesDataset(WeakSegDataset):
         self,
         ann_file: str = 'ImageSets/Segmentation/train.txt',
         data_root: Optional[str] = None,
-        data_prefix: dict = dict(
-            img_path='JPEGImages', seg_map_path='SegmentationClass'
-        ),
+        data_prefix: Optional[dict] = None,
         generator: Optional[dict] = None,
         generate: bool = True,
         weak: Optional[dict] = None,
         superpixels: Optional[dict] = None,
         **kwargs,
     ) -> None:
+        data_prefix = dict(
+            dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
+            **(data_prefix or {}),
+        )
         gen_cfg = DemoSceneConfig(**(generator or {}))
         if data_root is None:
             data_root = default_demo_root(gen_cfg)

@@ -168,3 +168,19 @@ def test_cached_superpixels_equal_the_on_the_fly_ones(tmp_path, monkeypatch):
     assert ensure_demo_superpixels(root, dict(method='slic')) != name
     with pytest.raises(ValueError, match='method must be one of'):
         ensure_demo_superpixels(root, dict(method='ucm'))
+
+
+def test_partial_data_prefix_keeps_the_default_folders(tmp_path, monkeypatch):
+    monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path))
+    masks = tmp_path / 'masks'
+    dataset = DATASETS.build(
+        dict(
+            type='DemoScenesDataset',
+            generator=GEN,
+            data_prefix=dict(seg_map_path=str(masks)),
+            pipeline=[],
+            lazy_init=True,
+        )
+    )
+    assert dataset.data_prefix['seg_map_path'] == str(masks)
+    assert dataset.data_prefix['img_path'].endswith('JPEGImages')

@@ -45,7 +45,7 @@ def test_run_demo_prints_table(tmp_path):
             '--work-dir',
             str(work),
             '--baseline-config',
-            osp.join(configs, 'tiny_demo.py'),
+            osp.join(configs, 'tiny_full.py'),
             '--weak-baseline-config',
             osp.join(configs, 'tiny_pce.py'),
             '--stage1-config',

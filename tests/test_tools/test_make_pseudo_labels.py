@@ -123,3 +123,53 @@ def test_pseudo_labels_from_cams_within_boxes(tmp_path, monkeypatch, capsys):
         tool.main(argv[:-4] + ['--out', str(tmp_path / 'x')] + argv[-2:]) == 1
     )
     assert f'has no boxes for image {name}' in capsys.readouterr().out
+
+
+def test_pseudo_labels_seeded_by_another_segmentor(tmp_path, monkeypatch):
+    """--seed-model: the seeds are a plain segmentor's softmax (here a
+    DeepLabV3 whose scores are class 2 on the left half, background on the
+    right), walked on the stage-1 embedding; CAMs and a seed model together
+    are an error."""
+    from mmseg.models.segmentors import EncoderDecoder
+
+    monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
+    cfg = Config.fromfile(TINY_SPML)
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    ckpt = tmp_path / 'stage1.pth'
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    seed_config = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_demo.py')
+    seed_ckpt = tmp_path / 'seed.pth'
+    seed = MODELS.build(Config.fromfile(seed_config).model)
+    torch.save(dict(state_dict=seed.state_dict()), seed_ckpt)
+
+    def halves(self, inputs, metas):
+        logits = torch.zeros(1, 7, *inputs.shape[2:])
+        width = inputs.shape[3]
+        logits[:, 2, :, : width // 2] = 5.0
+        logits[:, 0, :, width // 2 :] = 5.0
+        return logits
+
+    monkeypatch.setattr(EncoderDecoder, 'encode_decode', halves)
+    tool = load_tool('make_pseudo_labels.py')
+    out = tmp_path / 'out'
+    argv = [TINY_SPML, str(ckpt), '--out', str(out)]
+    argv += ['--seed-model', seed_config, str(seed_ckpt)]
+    options = [
+        '--cfg-options',
+        'pseudo_label_cfg.keep_weak_labels=False',
+        'pseudo_label_cfg.random_walk=None',
+        'pseudo_label_cfg.crf=None',
+    ]
+    assert tool.main(argv + options) == 0
+    tags = json.loads((out / 'tags.json').read_text())
+    tagged = {n: t for n, t in tags.items() if 0 in t and 2 in t}
+    assert tagged
+    for name, image_tags in tagged.items():
+        label = np.array(Image.open(out / f'{name}.png'))
+        # Away from the blurred middle (the seeds pass through the
+        # embedding's resolution); the other classes' constant scores
+        # become 1 when divided by their maximum and lose ties to the
+        # lower class ids 0 and 2.
+        assert (label[:, 24:] == 0).all() and (label[:, :8] == 2).all()
+    assert tool.main(argv + ['--cams', str(tmp_path)] + options) == 1
