@@ -137,6 +137,7 @@ def main():
 
     # start testing
     runner.test()
+    del runner  # its DDP model and dataloaders, before the group goes
     close_dist()
 
 

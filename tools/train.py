@@ -127,6 +127,7 @@ def main():
 
     # start training
     runner.train()
+    del runner  # its DDP model and dataloaders, before the group goes
     close_dist()
 
 

@@ -3,6 +3,7 @@
 
 import contextlib
 import datetime
+import gc
 import logging
 import os
 import subprocess
@@ -216,8 +217,12 @@ def close_dist() -> None:
     Called by the tools when their work is done. Left to interpreter exit,
     gloo's threads are torn down in no particular order, and a finished
     job can abort ("terminate called without an active exception") or
-    hang. A no-op without a process group.
+    hang. Call it once the runner (and its DDP model, whose reducer holds
+    gloo work objects) is released: the garbage of reference cycles is
+    collected first, so no pending work is left for interpreter exit to
+    destroy. A no-op without a process group.
     """
     if torch_dist.is_available() and torch_dist.is_initialized():
+        gc.collect()
         torch_dist.barrier()
         torch_dist.destroy_process_group()
