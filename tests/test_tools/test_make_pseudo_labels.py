@@ -165,7 +165,7 @@ def test_pseudo_labels_seeded_by_another_segmentor(tmp_path, monkeypatch):
     tags = json.loads((out / 'tags.json').read_text())
     tagged = {n: t for n, t in tags.items() if 0 in t and 2 in t}
     assert tagged
-    for name, image_tags in tagged.items():
+    for name in tagged:
         label = np.array(Image.open(out / f'{name}.png'))
         # Away from the blurred middle (the seeds pass through the
         # embedding's resolution); the other classes' constant scores
