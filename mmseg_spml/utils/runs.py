@@ -80,13 +80,16 @@ class ToolRunner:
         """Train ``config`` with ``procs`` processes (see
         :func:`train_command`) unless ``work_dir`` holds a finished run; its
         last validation metrics and the training time in ``seconds`` (0 when
-        skipped)."""
+        skipped). An interrupted run (a ``last_checkpoint`` but no
+        validation yet) resumes from its latest checkpoint."""
         try:
             return dict(last_val_metrics(work_dir), seconds=0.0)
         except RuntimeError:
             pass
         cmd, env = train_command(self.root, config, procs)
         cmd += ['--work-dir', work_dir]
+        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+            cmd.append('--resume')
         if options:
             cmd += ['--cfg-options', *options]
         start = time.time()

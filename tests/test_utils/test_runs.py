@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from mmseg_spml.utils.runs import (
+    ToolRunner,
     format_mean_std,
     last_val_metrics,
     mean_std,
@@ -70,6 +71,35 @@ def test_last_val_metrics_reads_newest_validation(tmp_path):
     assert last_val_metrics(str(tmp_path))['mIoU'] == 20.0
     with pytest.raises(RuntimeError, match='no validation mIoU'):
         last_val_metrics(str(tmp_path / 'missing'))
+
+
+def test_tool_runner_trains_resumes_and_skips(tmp_path):
+    """A fresh work dir trains, an interrupted one resumes, a finished one
+    is not trained again."""
+    calls = []
+
+    class Runner(ToolRunner):
+        def run(self, cmd, env=None):
+            calls.append(cmd)
+            work_dir = cmd[cmd.index('--work-dir') + 1]
+            folder = os.path.join(work_dir, '20260101_000000', 'vis_data')
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, 'scalars.json'), 'w') as f:
+                f.write(json.dumps(dict(mIoU=5.0)))
+
+    runner = Runner('/repo', '[test]')
+    work = tmp_path / 'run'
+    os.makedirs(work)
+    (work / 'last_checkpoint').write_text(str(work / 'iter_500.pth'))
+    assert runner.train('cfg.py', str(work), ['a=1'])['mIoU'] == 5.0
+    assert calls == [
+        [sys.executable, '/repo/tools/train.py', 'cfg.py']
+        + ['--work-dir', str(work), '--resume', '--cfg-options', 'a=1']
+    ]
+    assert runner.train('cfg.py', str(work))['seconds'] == 0.0
+    assert len(calls) == 1
+    runner.train('cfg.py', str(tmp_path / 'fresh'))
+    assert '--resume' not in calls[-1]
 
 
 def test_train_command_one_and_several_processes():
