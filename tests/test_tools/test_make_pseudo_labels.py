@@ -99,6 +99,7 @@ def test_pseudo_labels_from_cams_within_boxes(tmp_path, monkeypatch, capsys):
         '--cfg-options',
         'pseudo_label_cfg.keep_weak_labels=False',
         'pseudo_label_cfg.random_walk=None',
+        'pseudo_label_cfg.crf=None',
     ]
     out = tmp_path / 'free'
     assert tool.main(base + ['--out', str(out)] + plc) == 0
