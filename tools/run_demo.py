@@ -30,8 +30,9 @@ Each type trains with the relation weights and concentrations of the
 paper's VOC setting of that type (read from
 ``configs/spml/deeplabv3_r101_voc_<type>.py``). ``--schedule full`` runs
 the configs as written; ``--schedule quick`` (the default) runs every
-training but the CAM stage's at 0.4x its iterations, so that the four
-paper types fit in about 20 minutes on two CPU cores. ``--seeds 0 1 2`` repeats
+training but the CAM stage's at 0.4x its iterations (about 19 minutes per
+type and seed at the full schedule on two CPU cores: see the README).
+``--seeds 0 1 2`` repeats
 everything per seed and reports mean and standard deviation. Metrics are
 read from the runs' logs and written to ``<work-dir>/demo_results.md`` and
 ``demo_results.json``. Finished stages are skipped on a rerun.
@@ -93,8 +94,7 @@ BASELINE_LABELS = {
     'box-prior': 'CE, filled boxes',
     'tags': 'partial CE, CAM labels',
 }
-#: Iteration factor of every training but the CAM stage's (quick: the
-#: four paper types in about 20 minutes on 2 CPU cores).
+#: Iteration factor of every training but the CAM stage's.
 SCHEDULES = dict(quick=0.4, full=1.0)
 DATASET = 'train_dataloader.dataset'
 
