@@ -48,14 +48,21 @@ def test_pseudo_labels_respect_tags_and_annotations_and_resume(
     assert 'rank 0 writes 0 labels' in capsys.readouterr().out
 
 
-def test_pseudo_labels_with_crf_backends(tmp_path, monkeypatch):
-    """--crf with either backend refines within the image's tags."""
+def _untrained_stage1(tmp_path, monkeypatch):
+    """The tiny SPML config and a checkpoint of its seeded initial weights
+    (demo data cached under ``tmp_path``)."""
     monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
     cfg = Config.fromfile(TINY_SPML)
     init_default_scope('mmseg')
     torch.manual_seed(0)
     ckpt = tmp_path / 'stage1.pth'
     torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    return cfg, ckpt
+
+
+def test_pseudo_labels_with_crf_backends(tmp_path, monkeypatch):
+    """--crf with either backend refines within the image's tags."""
+    _, ckpt = _untrained_stage1(tmp_path, monkeypatch)
     tool = load_tool('make_pseudo_labels.py')
     tags = {}
     for backend in ('torch', 'pydensecrf'):
@@ -75,12 +82,7 @@ def test_pseudo_labels_from_cams_within_boxes(tmp_path, monkeypatch, capsys):
     its boxes and makes everything outside them background."""
     from mmseg_spml.pseudo_masks import save_cam_file
 
-    monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
-    cfg = Config.fromfile(TINY_SPML)
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    ckpt = tmp_path / 'stage1.pth'
-    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    cfg, ckpt = _untrained_stage1(tmp_path, monkeypatch)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     cams, boxes = tmp_path / 'cams', {}
     classes = {}
@@ -133,12 +135,7 @@ def test_pseudo_labels_seeded_by_another_segmentor(tmp_path, monkeypatch):
     are an error."""
     from mmseg.models.segmentors import EncoderDecoder
 
-    monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
-    cfg = Config.fromfile(TINY_SPML)
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    ckpt = tmp_path / 'stage1.pth'
-    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    _, ckpt = _untrained_stage1(tmp_path, monkeypatch)
     seed_config = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_demo.py')
     seed_ckpt = tmp_path / 'seed.pth'
     seed = MODELS.build(Config.fromfile(seed_config).model)
