@@ -89,13 +89,35 @@ class BaseRelation(nn.Module):
             chunk_size=self.chunk_size,
             **kwargs,
         )
+        return self.loss_weight * self._mean_over_ranks(loss, count)
+
+    def no_pixels(self, batch: SegmentBatch) -> Tensor:
+        """The loss when no pixel of this rank contributes: zero, connected
+        to the embeddings, after the same all-reduce as :meth:`nll`.
+
+        Every rank must enter that collective, with or without pixels of
+        its own (skipping it puts the ranks' collectives out of step: gloo
+        aborts, NCCL hangs).
+        """
+        loss = zero_loss(batch)
+        count = torch.zeros((), dtype=torch.long, device=loss.device)
+        return self.loss_weight * self._mean_over_ranks(loss, count)
+
+    @staticmethod
+    def _mean_over_ranks(loss: Tensor, count: Tensor) -> Tensor:
+        """This rank's share of the mean over the contributing pixels of
+        all ranks, times the world size that DDP's gradient averaging
+        divides by; ``loss`` itself in one process.
+
+        Args:
+            loss (Tensor): Scalar mean over this rank's ``count`` pixels.
+            count (Tensor): long scalar, this rank's contributing pixels.
+        """
         world = dist.get_world_size()
-        if world > 1:
-            # The mean over the contributing pixels of all ranks, times the
-            # world size that DDP's gradient averaging divides by.
-            total = loss * count.clamp(min=1)
-            loss = total * world / all_reduce_sum(count).clamp(min=1)
-        return self.loss_weight * loss
+        if world == 1:
+            return loss
+        total = loss * count.clamp(min=1)
+        return total * world / all_reduce_sum(count).clamp(min=1)
 
     def forward(self, batch: SegmentBatch) -> Tensor:
         raise NotImplementedError

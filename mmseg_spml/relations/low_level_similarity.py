@@ -6,7 +6,7 @@ from torch import Tensor
 
 from mmseg_spml.clustering import unique_rows
 
-from .base import BaseRelation, SegmentBatch, zero_loss
+from .base import BaseRelation, SegmentBatch
 
 
 @MODELS.register_module()
@@ -36,7 +36,7 @@ class LowLevelSimilarity(BaseRelation):
                 'with PackWeakSegInputs'
             )
         if batch.pix_emb.shape[0] == 0:
-            return zero_loss(batch)
+            return self.no_pixels(batch)
         keys = torch.stack(
             [batch.pix_image, batch.pix_region, batch.pix_cluster], dim=1
         )

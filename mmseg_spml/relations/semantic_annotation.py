@@ -3,7 +3,7 @@ import torch
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .base import BaseRelation, SegmentBatch, index_of, zero_loss
+from .base import BaseRelation, SegmentBatch, index_of
 
 
 @MODELS.register_module()
@@ -30,7 +30,7 @@ class SemanticAnnotation(BaseRelation):
         seg_keep = batch.seg_labels < c
         mem_keep = batch.mem_labels < c
         if not pix.any() or not (seg_keep.any() or mem_keep.any()):
-            return zero_loss(batch)
+            return self.no_pixels(batch)
         protos = torch.cat(
             [batch.protos[seg_keep], batch.mem_protos[mem_keep]]
         )

@@ -3,7 +3,7 @@ import torch
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .base import BaseRelation, SegmentBatch, foreground_tags, zero_loss
+from .base import BaseRelation, SegmentBatch, foreground_tags
 
 
 @MODELS.register_module()
@@ -27,7 +27,7 @@ class SemanticCooccurrence(BaseRelation):
 
     def forward(self, batch: SegmentBatch) -> Tensor:
         if batch.pix_emb.shape[0] == 0:
-            return zero_loss(batch)
+            return self.no_pixels(batch)
         img_tags = foreground_tags(batch.tags)
         protos = torch.cat([batch.protos, batch.mem_protos])
         proto_tags = torch.cat(

@@ -4,10 +4,13 @@
 of a fixed global batch, under DDP when launched by torchrun, and saves
 the (rank-averaged) losses and the head's gradients.
 
+With ``--empty-rank``, the second half of the batch (the second rank's
+share) has no labelled pixel at all.
+
 Usage:
-    python tests/helpers/segsort_ddp_worker.py OUT
+    python tests/helpers/segsort_ddp_worker.py OUT [--empty-rank]
     python -m torch.distributed.run --nproc_per_node 2 \
-        tests/helpers/segsort_ddp_worker.py OUT
+        tests/helpers/segsort_ddp_worker.py OUT [--empty-rank]
 """
 
 import sys
@@ -37,8 +40,9 @@ LOSS = dict(
 )
 
 
-def _batch(step: int):
-    """Features, labels, tags and superpixels of N images (global)."""
+def _batch(step: int, empty_rank: bool = False):
+    """Features, labels, tags and superpixels of N images (global); with
+    ``empty_rank``, the second half of the images is all unlabelled."""
     g = torch.Generator().manual_seed(100 + step)
     feats = torch.randn(N, 5, SIZE, SIZE, generator=g)
     labels = torch.full((N, SIZE, SIZE), UNLABELLED)
@@ -53,6 +57,8 @@ def _batch(step: int):
     # Unequal shares: the second half of the batch has far fewer valid and
     # labelled pixels, so per-rank means would differ from the global one.
     labels[N // 2 :, :6] = IGNORE_INDEX
+    if empty_rank:
+        labels[N // 2 :][labels[N // 2 :] != IGNORE_INDEX] = UNLABELLED
     yy, xx = torch.meshgrid(
         torch.arange(SIZE), torch.arange(SIZE), indexing='ij'
     )
@@ -60,7 +66,7 @@ def _batch(step: int):
     return feats, labels, tags, sp
 
 
-def run(out: str) -> None:
+def run(out: str, empty_rank: bool = False) -> None:
     """Train STEPS steps on this rank's share; save losses and grads."""
     rank, world = torchrun.init()
     torch.set_num_threads(1)
@@ -73,7 +79,7 @@ def run(out: str) -> None:
     share = slice(rank * N // world, (rank + 1) * N // world)
     records = []
     for step in range(STEPS):
-        feats, labels, tags, sp = (t[share] for t in _batch(step))
+        feats, labels, tags, sp = (t[share] for t in _batch(step, empty_rank))
         head.zero_grad()
         emb = F.normalize(model(feats), dim=1)
         losses = loss_fn(emb, labels, tags, sp)
@@ -94,5 +100,5 @@ def run(out: str) -> None:
 
 
 if __name__ == '__main__':
-    run(sys.argv[1])
+    run(sys.argv[1], '--empty-rank' in sys.argv[2:])
     torchrun.exit_without_teardown()

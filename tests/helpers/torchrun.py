@@ -46,20 +46,21 @@ def exit_without_teardown() -> None:
     os._exit(0)
 
 
-def run_one_and_two(worker: str, tmp_path) -> Tuple[Any, Any]:
-    """Run ``worker OUT`` as one process, then as two (torchrun, gloo).
+def run_one_and_two(worker: str, tmp_path, *args: str) -> Tuple[Any, Any]:
+    """Run ``worker OUT *args`` as one process, then as two (torchrun,
+    gloo).
 
     Returns:
         tuple: The records saved by the 1-process and the 2-process runs.
     """
     single, double = str(tmp_path / 'single.pth'), str(tmp_path / 'ddp.pth')
     data = str(tmp_path / 'data')
-    run([sys.executable, worker, single], data, timeout=300)
+    run([sys.executable, worker, single, *args], data, timeout=300)
     torchrun = [sys.executable, '-m', 'torch.distributed.run']
     run(
         torchrun
         + ['--nproc_per_node', '2', '--master_port', free_port()]
-        + [worker, double],
+        + [worker, double, *args],
         data,
         timeout=300,
     )

@@ -17,8 +17,14 @@ pytestmark = pytest.mark.slow
 WORKER = osp.join(ROOT, 'tests', 'helpers', 'segsort_ddp_worker.py')
 
 
-def test_two_processes_equal_one_process_on_the_whole_batch(tmp_path):
-    one, two = run_one_and_two(WORKER, tmp_path)
+@pytest.mark.parametrize(
+    'args', [(), ('--empty-rank',)], ids=['labels-on-both', 'empty-rank']
+)
+def test_two_processes_equal_one_process_on_the_whole_batch(args, tmp_path):
+    # With --empty-rank the second rank has no labelled pixel: its semantic
+    # annotation loss must still enter the all-reduce of the first's
+    # (before the fix, gloo aborted with a collective mismatch).
+    one, two = run_one_and_two(WORKER, tmp_path, *args)
     assert len(one) == len(two) == 3
     for step, (a, b) in enumerate(zip(one, two)):
         assert a['memory'] == b['memory'], step  # global memory bank
