@@ -33,6 +33,7 @@ from .demo_scenes import (
 from .densepose import DENSEPOSE_PALETTE, DensePosePartsDataset, FlipPartLabels
 from .superpixels import compute_superpixels, save_superpixels
 from .transforms import *  # noqa: F401,F403  (registers the transforms)
+from .weak_encoding import check_encoding, decode_weak_map, suspicious_encoding
 from .weak_seg_dataset import WeakSegDataset
 from .weak_synthesis import (
     DEFAULT_RADIUS,
@@ -82,6 +83,9 @@ __all__ = [
     'WeakSegDataset',
     'default_demo_root',
     'ensure_demo_scenes',
+    'check_encoding',
+    'decode_weak_map',
+    'suspicious_encoding',
     'compute_superpixels',
     'ensure_demo_superpixels',
     'ensure_demo_weak_labels',

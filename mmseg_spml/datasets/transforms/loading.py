@@ -1,15 +1,22 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 """Load weak label maps and precomputed superpixels."""
 
+import logging
 from typing import Optional
 
 import mmcv
 import mmengine.fileio as fileio
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmengine.logging import print_log
 from mmseg.registry import TRANSFORMS
 
 from ..constants import IGNORE_INDEX, UNLABELLED
+from ..weak_encoding import (
+    check_encoding,
+    decode_weak_map,
+    suspicious_encoding,
+)
 from ..weak_synthesis import image_tags
 
 
@@ -41,8 +48,13 @@ class LoadWeakAnnotations(BaseTransform):
     """Load a weak label map as the training target ``gt_seg_map``.
 
     Must follow ``LoadImageFromFile``. The weak map replaces the full mask,
-    so every MMSeg geometric transform keeps it aligned. Values must be
-    class ids (``< num_classes``), 254 (unlabelled) or 255 (void).
+    so every MMSeg geometric transform keeps it aligned. The file's values
+    must be class ids (``< num_classes``), ``unlabelled_value`` or
+    ``void_value``; they are decoded to the package's encoding (254
+    unlabelled, 255 void; see :mod:`mmseg_spml.datasets.weak_encoding`).
+    A map of the default encoding that has no 254 but is mostly 255 (the
+    rloss / ScribbleSup convention of 255 = "not annotated", read as void)
+    is reported once per worker, by name, with the setting to use.
 
     If the sample has no ``img_tags`` (from the dataset's ``tags_file``),
     they are derived here from the *uncropped* weak map; an image without
@@ -52,11 +64,20 @@ class LoadWeakAnnotations(BaseTransform):
     Required keys: ``img``, ``weak_map_path``, ``num_classes``.
     Added keys: ``gt_seg_map``, ``img_tags``, ``seg_fields``.
 
+    Example:
+        >>> # rloss / ScribbleSup scribble PNGs: 255 = not annotated
+        >>> dict(type='LoadWeakAnnotations', unlabelled_value=255,
+        ...      void_value=None)
+
     Args:
         unlabelled_as_ignore (bool): Map 254 (unlabelled) to 255 after the
             tags are taken, for plain cross-entropy baselines ("partial CE")
             whose heads know only one ignore value. SPML needs the two kept
             apart. Default: False.
+        unlabelled_value (int): Value of unlabelled pixels in the files.
+            Default: 254.
+        void_value (int, optional): Value of void pixels in the files, None
+            if they have none. Default: 255.
         backend_args (dict, optional): File backend arguments.
             Default: None.
     """
@@ -64,33 +85,45 @@ class LoadWeakAnnotations(BaseTransform):
     def __init__(
         self,
         unlabelled_as_ignore: bool = False,
+        unlabelled_value: int = UNLABELLED,
+        void_value: Optional[int] = IGNORE_INDEX,
         backend_args: Optional[dict] = None,
     ) -> None:
+        check_encoding(unlabelled_value, void_value)
         self.unlabelled_as_ignore = unlabelled_as_ignore
+        self.unlabelled_value = unlabelled_value
+        self.void_value = void_value
         self.backend_args = backend_args
+        self._warned = False
 
     def transform(self, results: dict) -> dict:
         path = results['weak_map_path']
-        weak = _read_map(path, self.backend_args).astype(np.uint8)
-        _check_shape(path, weak, results)
-        num_classes = results['num_classes']
-        values = np.unique(weak)
-        bad = values[
-            (values >= num_classes)
-            & (values != UNLABELLED)
-            & (values != IGNORE_INDEX)
-        ]
-        if len(bad):
-            raise ValueError(
-                f'{path} has labels {bad.tolist()}; expected class ids '
-                f'0..{num_classes - 1}, {UNLABELLED} (unlabelled) or '
-                f'{IGNORE_INDEX} (void)'
+        raw = _read_map(path, self.backend_args)
+        _check_shape(path, raw, results)
+        weak = decode_weak_map(
+            raw,
+            path,
+            results['num_classes'],
+            self.unlabelled_value,
+            self.void_value,
+        )
+        if not self._warned:
+            reason = suspicious_encoding(
+                raw, self.unlabelled_value, self.void_value
             )
+            if reason is not None:
+                self._warned = True
+                print_log(
+                    f'{path}: {reason} (reported for the first such '
+                    'file only; tools/check_weak_dataset.py lists all)',
+                    logger='current',
+                    level=logging.WARNING,
+                )
         results['gt_seg_map'] = weak
         if 'gt_seg_map' not in results.setdefault('seg_fields', []):
             results['seg_fields'].append('gt_seg_map')
         if results.get('img_tags') is None:
-            results['img_tags'] = image_tags(weak, num_classes)
+            results['img_tags'] = image_tags(weak, results['num_classes'])
         if self.unlabelled_as_ignore:
             weak[weak == UNLABELLED] = IGNORE_INDEX
         return results
