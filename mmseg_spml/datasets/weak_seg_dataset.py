@@ -30,7 +30,11 @@ class WeakSegDataset(BaseSegDataset):
       derives the tags from the uncropped weak label map.
 
     Every extra file is checked when the dataset is built, so a missing
-    file is reported at once and by name.
+    file is reported at once and by name. So is a weak training set whose
+    ``tags_file`` has no background (class 0) in any image: a segmenter
+    trained on it never sees a background label (What's-the-point clicks
+    are like that), and SPML's semantic annotation has no background
+    segments to contrast with.
 
     Example:
         >>> dataset = dict(
@@ -46,6 +50,9 @@ class WeakSegDataset(BaseSegDataset):
     Args:
         tags_file (str, optional): JSON tags file, relative to ``data_root``
             unless absolute. Default: None.
+        require_background (bool): With weak maps and ``tags_file``,
+            refuse tags without class 0 in every image. Set False only for
+            label sets whose class 0 is not a background. Default: True.
         img_suffix (str): Default: '.jpg'.
         seg_map_suffix (str): Suffix of masks, weak maps and superpixel
             maps. Default: '.png'.
@@ -55,11 +62,13 @@ class WeakSegDataset(BaseSegDataset):
     def __init__(
         self,
         tags_file: Optional[str] = None,
+        require_background: bool = True,
         img_suffix: str = '.jpg',
         seg_map_suffix: str = '.png',
         **kwargs,
     ) -> None:
         self.tags_file = tags_file
+        self.require_background = require_background
         super().__init__(
             img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs
         )
@@ -120,4 +129,22 @@ class WeakSegDataset(BaseSegDataset):
                         f'{self.tags_file} has no tags for image {stem}'
                     )
                 info['img_tags'] = sorted(tags[stem])
+        if (
+            self.require_background
+            and tags is not None
+            and extra['weak_map_path'] is not None
+            and data_list
+            and not any(0 in info['img_tags'] for info in data_list)
+        ):
+            raise ValueError(
+                f'no image of {self.tags_file} has the background class 0: '
+                'the weak maps of '
+                f'{self.data_prefix["weak_path"]} label objects only, and a '
+                'segmenter trained on them never learns background. Add '
+                'background labels (for points: ScribbleSup scribbles '
+                'reduced to points, tools/dataset_converters/scribblesup.py '
+                '--length-ratio 0, or background clicks with "cls": 0), or '
+                'set require_background=False if class 0 is not a '
+                'background'
+            )
         return data_list

@@ -6,10 +6,13 @@ For each image of the split: background (0) outside every box, 254
 ...]}``, 0-based inclusive) and ``OUT/tags.json`` (box classes, plus
 background when any pixel is outside all boxes). An XML without objects is
 an error unless ``--allow-empty``, which makes its map all background.
+Detection XML of another data set in the VOC format is read with its own
+class list, ``--classes`` (one name per line, background first, or a
+config).
 
 Example:
     python tools/dataset_converters/voc_boxes.py data/VOCdevkit/VOC2012 \
-        --split ImageSets/Segmentation/train_aug.txt \
+        --split ImageSets/Segmentation/trainaug.txt \
         --out data/VOCdevkit/VOC2012/boxes --nproc 8
 """
 
@@ -17,7 +20,7 @@ import os.path as osp
 import sys
 
 from mmseg_spml.datasets.converters import (
-    VOC_LABEL_PALETTE,
+    load_class_list,
     parse_voc_boxes,
     rasterize_boxes,
 )
@@ -31,23 +34,19 @@ from mmseg_spml.utils.parallel import map_with_progress
 
 
 def convert(task: tuple) -> tuple:
-    """``task`` is ``(name, xml path, out dir, allow empty)``; returns
-    ``(name, boxes, tags)``."""
-    name, xml_path, out, allow_empty = task
+    """``task`` is ``(name, xml path, out dir, allow empty, class list)``;
+    returns ``(name, boxes, tags)``."""
+    name, xml_path, out, allow_empty, classes = task
     if not osp.isfile(xml_path):
         raise ValueError(f'annotation {xml_path} does not exist')
-    shape, boxes = parse_voc_boxes(xml_path)
+    shape, boxes = parse_voc_boxes(xml_path, classes)
     if not boxes and not allow_empty:
         raise ValueError(
             f'{xml_path} has no <object>; pass --allow-empty '
             'to treat such images as all background'
         )
     label, tags = rasterize_boxes(shape, boxes)
-    save_label_png(
-        osp.join(out, name + '.png'),
-        label,
-        VOC_LABEL_PALETTE,
-    )
+    save_label_png(osp.join(out, name + '.png'), label, classes.palette)
     return name, [list(b) for b in boxes], tags
 
 
@@ -62,11 +61,17 @@ def main(argv=None) -> int:
     )
     parser.add_argument('--ann-dir', default='Annotations')
     parser.add_argument('--allow-empty', action='store_true')
+    parser.add_argument(
+        '--classes',
+        help='class list: a text file (one name per line, background '
+        'first) or a config with metainfo.classes (default: Pascal VOC)',
+    )
     parser.add_argument('--nproc', type=int, default=1)
     args = parser.parse_args(argv)
     try:
         names = read_split(osp.join(args.data_root, args.split))
-    except FileNotFoundError as e:
+        classes = load_class_list(args.classes)
+    except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
     tasks = [
         (
@@ -74,6 +79,7 @@ def main(argv=None) -> int:
             osp.join(args.data_root, args.ann_dir, name + '.xml'),
             args.out,
             args.allow_empty,
+            classes,
         )
         for name in names
     ]

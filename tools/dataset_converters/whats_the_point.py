@@ -1,11 +1,19 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 r"""Convert What's-the-point click JSON to weak label PNGs.
 
-Each click becomes a disk of ``--radius`` pixels (class ids; there are no
-background clicks), every other pixel is 254 (unlabelled). Writes
-``OUT/<image>.png`` for every image of the split and ``OUT/tags.json``,
-atomically. Images absent from the JSON get an all-unlabelled map (and
-empty tags); they are counted in the summary.
+Each click becomes a disk of ``--radius`` pixels (class ids), every other
+pixel is 254 (unlabelled). Writes ``OUT/<image>.png`` for every image of
+the split and ``OUT/tags.json``, atomically. Images absent from the JSON
+get an all-unlabelled map (and empty tags); they are counted in the
+summary. ``--classes`` reads the ids of another data set (one name per
+line, background first, or a config).
+
+These clicks are on objects only: no map has a background label, so a
+segmenter trained on them never learns background. ``WeakSegDataset``
+refuses such a training set (``require_background``). For SPML's point
+setting use ScribbleSup's scribbles reduced to points, background ones
+included (``scribblesup.py --length-ratio 0``), or add background clicks
+to the JSON (``"cls": 0``).
 
 Example:
     python tools/dataset_converters/whats_the_point.py \
@@ -21,8 +29,7 @@ import sys
 from PIL import Image
 
 from mmseg_spml.datasets.converters import (
-    VOC_CLASSES,
-    VOC_LABEL_PALETTE,
+    load_class_list,
     parse_clicks,
     rasterize_clicks,
 )
@@ -38,21 +45,17 @@ from mmseg_spml.utils.parallel import map_with_progress
 
 def convert(task: tuple) -> tuple:
     """``task`` is ``(name, clicks or None, image path, out dir, radius,
-    json path)``;
+    json path, class list)``;
     returns ``(name, tags, dropped clicks, missing)``."""
-    name, entry, img_path, out, radius, source = task
+    name, entry, img_path, out, radius, source, classes = task
     if not osp.isfile(img_path):
         raise ValueError(f'image {img_path} of {name} does not exist')
     with Image.open(img_path) as img:
         shape = (img.height, img.width)
-    clicks = parse_clicks(entry or [], f'{source}:{name}', len(VOC_CLASSES))
+    clicks = parse_clicks(entry or [], f'{source}:{name}', len(classes))
     label, dropped = rasterize_clicks(shape, clicks, radius)
-    save_label_png(
-        osp.join(out, name + '.png'),
-        label,
-        VOC_LABEL_PALETTE,
-    )
-    return name, image_tags(label, len(VOC_CLASSES)), dropped, entry is None
+    save_label_png(osp.join(out, name + '.png'), label, classes.palette)
+    return name, image_tags(label, len(classes)), dropped, entry is None
 
 
 def main(argv=None) -> int:
@@ -72,15 +75,21 @@ def main(argv=None) -> int:
         default=6,
         help="disk radius in pixels (default 6, the paper's points)",
     )
+    parser.add_argument(
+        '--classes',
+        help='class list: a text file (one name per line, background '
+        'first) or a config with metainfo.classes (default: Pascal VOC)',
+    )
     parser.add_argument('--nproc', type=int, default=1)
     args = parser.parse_args(argv)
     if not osp.isfile(args.json_file):
         sys.exit(f'error: {args.json_file} does not exist')
     try:
         names = read_split(osp.join(args.data_root, args.split))
+        classes = load_class_list(args.classes)
         with open(args.json_file) as f:
             clicks = json.load(f)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
     except json.JSONDecodeError as e:
         sys.exit(f'error: {args.json_file} is not valid JSON: {e}')
@@ -97,6 +106,7 @@ def main(argv=None) -> int:
             args.out,
             args.radius,
             args.json_file,
+            classes,
         )
         for name in names
     ]
@@ -115,6 +125,14 @@ def main(argv=None) -> int:
         f'{missing} images without clicks in the JSON, {dropped} clicks '
         'outside their image dropped'
     )
+    if not any(0 in tags for _, tags, _, _ in results):
+        print(
+            'warning: no map has a background label (class 0); '
+            'WeakSegDataset refuses to train on them. Add background '
+            'clicks ("cls": 0) or use scribblesup.py --length-ratio 0 for '
+            "SPML's point setting",
+            file=sys.stderr,
+        )
     return 0
 
 

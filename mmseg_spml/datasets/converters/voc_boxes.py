@@ -7,14 +7,21 @@ from typing import List, Tuple
 import numpy as np
 
 from ..box_labels import Box, box_map, box_tags
-from .common import voc_class_id
+from .common import VOC_CLASS_LIST, ClassList
 
 
-def parse_voc_boxes(path: str) -> Tuple[Tuple[int, int], List[Box]]:
-    """Read the image size and object boxes of a VOC XML file.
+def parse_voc_boxes(
+    path: str, classes: ClassList = VOC_CLASS_LIST
+) -> Tuple[Tuple[int, int], List[Box]]:
+    """Read the image size and object boxes of a VOC-format XML file.
 
     VOC boxes are 1-based inclusive pixel coordinates; they are returned
     0-based inclusive and clipped to the image.
+
+    Args:
+        path (str): The XML file.
+        classes (ClassList): The names of ``<object><name>``.
+            Default: Pascal VOC's.
 
     Returns:
         tuple: ``((height, width), boxes)`` with boxes as
@@ -57,7 +64,7 @@ def parse_voc_boxes(path: str) -> Tuple[Tuple[int, int], List[Box]]:
             raise ValueError(
                 f'{path}: <object> {i} ({name.text}) has an empty box'
             )
-        boxes.append((voc_class_id(name.text, path), x1, y1, x2, y2))
+        boxes.append((classes.id_of(name.text, path), x1, y1, x2, y2))
     return (height, width), boxes
 
 

@@ -5,10 +5,11 @@
 
     {"2008_000008": [{"x": 120, "y": 85, "cls": 13, "rank": 1}, ...], ...}
 
-``x``/``y`` are 0-based column/row, ``cls`` the VOC index (1..20; there
-are no background clicks), ``rank`` the click order. Each click is drawn
-as a disk; every other pixel is unlabelled (254), so these maps have no
-background labels. Clicks outside the image are dropped.
+``x``/``y`` are 0-based column/row, ``cls`` the VOC index (1..20 in the
+published file: there are no background clicks, so its maps have no
+background label; clicks of ``cls`` 0 are accepted as background), ``rank``
+the click order. Each click is drawn as a disk; every other pixel is
+unlabelled (254). Clicks outside the image are dropped.
 """
 
 from typing import List, Tuple
@@ -46,10 +47,10 @@ def parse_clicks(
                 f'{source}: click {i} ({click!r}) needs numeric '
                 f'"x", "y" and "cls"'
             ) from e
-        if not 0 < cls < num_classes:
+        if not 0 <= cls < num_classes:
             raise ValueError(
                 f'{source}: click {i} has cls {cls}; expected '
-                f'1..{num_classes - 1}'
+                f'0..{num_classes - 1}'
             )
         clicks.append((cls, int(round(float(x))), int(round(float(y)))))
     return clicks

@@ -7,11 +7,17 @@ import os
 
 import numpy as np
 import pytest
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
 from PIL import Image
 from scipy.io import savemat
 
+import mmseg_spml  # noqa: F401
 from mmseg_spml.datasets.constants import UNLABELLED
 from mmseg_spml.datasets.converters import (
+    VOC_CLASSES,
+    ClassList,
+    load_class_list,
     parse_clicks,
     parse_scribblesup_xml,
     parse_voc_boxes,
@@ -19,6 +25,7 @@ from mmseg_spml.datasets.converters import (
     rasterize_clicks,
     rasterize_scribbles,
     read_sbd_mat,
+    shorten_scribble,
     voc_class_id,
 )
 from tests.helpers.tools import load_tool
@@ -140,11 +147,13 @@ def test_whats_the_point_hand_computed():
     assert (disk == 1).sum() == 5  # the pixel and its 4 neighbours
     with pytest.raises(ValueError, match='f:img: click 0 has cls 21'):
         parse_clicks([{'x': 1, 'y': 1, 'cls': 21}], 'f:img')
+    # Background clicks (cls 0) are accepted.
+    assert parse_clicks([{'x': 1, 'y': 1, 'cls': 0}], 'f:img') == [(0, 1, 1)]
     with pytest.raises(ValueError, match='needs numeric'):
         parse_clicks([{'x': 1, 'cls': 2}], 'f:img')
 
 
-def test_whats_the_point_cli(tmp_path):
+def test_whats_the_point_cli(tmp_path, capsys):
     root = tmp_path / 'VOC2012'
     (root / 'JPEGImages').mkdir(parents=True)
     (root / 'ImageSets' / 'Segmentation').mkdir(parents=True)
@@ -155,11 +164,40 @@ def test_whats_the_point_cli(tmp_path):
     json_file.write_text(json.dumps({'a': [{'x': 5, 'y': 5, 'cls': 7}]}))
     out = tmp_path / 'out'
     tool = load_tool('dataset_converters/whats_the_point.py')
+    init_default_scope('mmseg')
     tool.main([str(json_file), str(root), '--out', str(out), '--radius', '2'])
     a = np.array(Image.open(out / 'a.png'))
     assert a.shape == (10, 20) and a[5, 5] == 7 and (a == 7).sum() == 13
     assert (np.array(Image.open(out / 'b.png')) == UNLABELLED).all()
     assert json.load(open(out / 'tags.json')) == {'a': [7], 'b': []}
+    assert 'no map has a background label' in capsys.readouterr().err
+    # Trained on as is, the segmenter would never see background: refused.
+    dataset = dict(
+        type='WeakSegDataset',
+        data_root=str(root),
+        ann_file='ImageSets/Segmentation/train.txt',
+        data_prefix=dict(
+            img_path='JPEGImages',
+            seg_map_path='SegmentationClass',
+            weak_path=str(out),
+        ),
+        tags_file=str(out / 'tags.json'),
+        metainfo=dict(classes=VOC_CLASSES),
+    )
+    with pytest.raises(
+        ValueError, match='has the background class 0.*--length-ratio 0'
+    ):
+        DATASETS.build(dataset)
+    assert len(DATASETS.build(dict(dataset, require_background=False))) == 2
+    # With a background click, it trains.
+    json_file.write_text(
+        json.dumps(
+            {'a': [{'x': 5, 'y': 5, 'cls': 7}, {'x': 1, 'y': 1, 'cls': 0}]}
+        )
+    )
+    tool.main([str(json_file), str(root), '--out', str(out)])
+    assert 'background' not in capsys.readouterr().err
+    assert len(DATASETS.build(dataset)) == 2
     json_file.write_text('[1, 2]')
     with pytest.raises(SystemExit, match='must map image ids'):
         tool.main([str(json_file), str(root), '--out', str(out)])
@@ -251,3 +289,88 @@ def test_help(tool, capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert '--nproc' in out and 'Example:' in out
+
+
+def test_shorten_scribble_hand_computed():
+    # An L of length 10: 6 along x, then 4 along y.
+    pts = np.array([[0, 0], [6, 0], [6, 4]])
+    np.testing.assert_array_equal(shorten_scribble(pts, 1.0), pts)
+    # Length 0: the point halfway along (arc length 5).
+    np.testing.assert_array_equal(shorten_scribble(pts, 0.0), [[5, 0]])
+    # The central 60 %: arc length 2 .. 8, through the corner.
+    np.testing.assert_array_equal(
+        shorten_scribble(pts, 0.6), [[2, 0], [6, 0], [6, 2]]
+    )
+    np.testing.assert_array_equal(shorten_scribble(pts[:1], 0.0), pts[:1])
+    with pytest.raises(ValueError, match=r'length ratio must be in \[0, 1\]'):
+        shorten_scribble(pts, 1.5)
+
+
+def test_scribblesup_points_keep_background_scribbles(tmp_path):
+    xml_dir = tmp_path / 'pascal_2012'
+    xml_dir.mkdir()
+    (xml_dir / '2007_000032.xml').write_text(SCRIBBLE_XML)
+    out = tmp_path / 'points'
+    load_tool('dataset_converters/scribblesup.py').main(
+        [str(xml_dir), '--out', str(out), '--length-ratio', '0']
+        + ['--thickness', '1']
+    )
+    label = np.array(Image.open(out / '2007_000032.png'))
+    # One pixel per scribble, at its middle: background (0..11 along y=7),
+    # plane (arc length 7 from (2,2) via (6,2) to (6,5): middle (5.5, 2)),
+    # person (a one-point scribble clipped into the image).
+    labelled = {
+        (int(y), int(x)): int(label[y, x])
+        for y, x in zip(*np.nonzero(label != UNLABELLED))
+    }
+    assert labelled == {(7, 6): 0, (2, 6): 1, (0, 11): 15}
+    tags = json.load(open(out / 'tags.json'))
+    assert tags == {'2007_000032': [0, 1, 15]}
+
+
+def test_class_lists_from_a_file_and_a_config(tmp_path):
+    names = tmp_path / 'classes.txt'
+    names.write_text('# my data set\nbackground\n\nTraffic Light\ncar\n')
+    classes = load_class_list(str(names))
+    assert classes.names == ('background', 'Traffic Light', 'car')
+    assert classes.id_of('traffic_light', 'f.xml') == 1
+    assert len(classes.palette) == 256 * 3
+    with pytest.raises(
+        ValueError, match=r"f.xml: unknown class name 'bus'.*classes.txt"
+    ):
+        classes.id_of('bus', 'f.xml')
+    config = tmp_path / 'cfg.py'
+    config.write_text(
+        'train_dataloader = dict(dataset=dict(metainfo=dict('
+        "classes=('background', 'cat', 'dog'))))\n"
+    )
+    assert load_class_list(str(config)).names == ('background', 'cat', 'dog')
+    config.write_text('x = 1\n')
+    with pytest.raises(ValueError, match='cfg.py defines no classes'):
+        load_class_list(str(config))
+    with pytest.raises(FileNotFoundError, match='class list .*none.txt'):
+        load_class_list(str(tmp_path / 'none.txt'))
+    with pytest.raises(ValueError, match=r"repeated: \['car'\]"):
+        ClassList(('background', 'car', 'Car'))
+    assert load_class_list(None).names[15] == 'person'
+
+
+def test_voc_boxes_with_a_custom_class_list(tmp_path):
+    root = tmp_path / 'data'
+    (root / 'Annotations').mkdir(parents=True)
+    (root / 'ImageSets' / 'Segmentation').mkdir(parents=True)
+    xml = VOC_XML.replace('aeroplane', 'drone').replace('person', 'kite')
+    (root / 'Annotations' / 'a.xml').write_text(xml)
+    (root / 'ImageSets' / 'Segmentation' / 'train.txt').write_text('a\n')
+    tool = load_tool('dataset_converters/voc_boxes.py')
+    out = tmp_path / 'out'
+    with pytest.raises(SystemExit, match="unknown class name 'drone'"):
+        tool.main([str(root), '--out', str(out)])
+    names = tmp_path / 'classes.txt'
+    names.write_text('background\nkite\ndrone\n')
+    tool.main([str(root), '--out', str(out), '--classes', str(names)])
+    assert json.load(open(out / 'boxes.json'))['a'] == [
+        [2, 1, 0, 3, 2],
+        [1, 3, 2, 9, 5],
+    ]
+    assert json.load(open(out / 'tags.json')) == {'a': [0, 1, 2]}
