@@ -37,6 +37,8 @@ setup(
     extras_require=dict(
         tests=parse_requirements('tests.txt'),
         crf=parse_requirements('optional.txt'),
+        # MMEngine's TensorboardVisBackend (visualizer vis_backends).
+        tensorboard=['tensorboard'],
     ),
     zip_safe=False,
 )
