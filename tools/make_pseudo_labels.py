@@ -108,7 +108,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--crf-backend',
         choices=('torch', 'pydensecrf', 'auto'),
-        default='torch',
+        default='auto',
         help='CRF of --crf: the exact torch mean field, the permutohedral '
         'pydensecrf (optional package, ~500x faster: use the full image '
         'size as MAX_PIXELS) or auto (pydensecrf when installed)',

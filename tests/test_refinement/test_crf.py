@@ -77,7 +77,7 @@ def test_dense_crf_matches_naive(params):
     image = two_halves(4, 4)
     image[:, 1, 1] += 40  # not perfectly uniform
     probs = noisy_probs(3, 4, 4)
-    out = dense_crf(image, probs, 2, *params)
+    out = dense_crf(image, probs, 2, *params, backend='torch')
     expected = naive_crf(image, probs, 2, *params)
     assert out.dtype == torch.float64
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-9, atol=1e-12)
@@ -89,12 +89,14 @@ def test_dense_crf_iterations_are_distributions():
     image = two_halves(4, 6)
     probs = noisy_probs(3, 4, 6, seed=1)
     for num_iters in range(1, 4):
-        out = dense_crf(image, probs, num_iters)
+        out = dense_crf(image, probs, num_iters, backend='torch')
         assert out.shape == (3, 4, 6)
         assert torch.allclose(out.sum(0), torch.ones(4, 6).double())
         assert (out >= 0).all()
     # Unnormalised scores (e.g. after a random walk) give distributions.
-    out = dense_crf(image.to(torch.uint8), 0.3 * probs.float(), 2)
+    out = dense_crf(
+        image.to(torch.uint8), 0.3 * probs.float(), 2, backend='torch'
+    )
     assert out.dtype == torch.float32
     assert torch.allclose(out.sum(0), torch.ones(4, 6))
 
@@ -102,7 +104,11 @@ def test_dense_crf_iterations_are_distributions():
 def test_dense_crf_zero_weights_returns_input():
     probs = noisy_probs(3, 4, 4, seed=2)
     out = dense_crf(
-        two_halves(4, 4), probs, gaussian_weight=0.0, bilateral_weight=0.0
+        two_halves(4, 4),
+        probs,
+        gaussian_weight=0.0,
+        bilateral_weight=0.0,
+        backend='torch',
     )
     assert torch.allclose(out, probs, rtol=1e-12)
 
@@ -118,7 +124,7 @@ def test_dense_crf_flips_wrong_pixel_in_uniform_region():
     expected = torch.zeros(h, w, dtype=torch.long)
     expected[:, w // 2 :] = 1
     for num_iters in (1, 2, 3, 10):  # odd counts too: no oscillation
-        out = dense_crf(image, probs, num_iters)
+        out = dense_crf(image, probs, num_iters, backend='torch')
         assert torch.equal(out.argmax(0), expected)
 
 
@@ -126,16 +132,18 @@ def test_dense_crf_chunked_equals_unchunked():
     image = two_halves(4, 5)
     image[:, 2, 3] = 90
     probs = noisy_probs(3, 4, 5, seed=3)
-    full = dense_crf(image, probs, 3, chunk_size=1024)
+    full = dense_crf(image, probs, 3, chunk_size=1024, backend='torch')
     for chunk_size in (1, 7):
-        out = dense_crf(image, probs, 3, chunk_size=chunk_size)
+        out = dense_crf(
+            image, probs, 3, chunk_size=chunk_size, backend='torch'
+        )
         assert torch.allclose(out, full, rtol=1e-12, atol=1e-14)
 
 
 def test_dense_crf_limits_and_backends(monkeypatch):
     image, probs = two_halves(4, 4), noisy_probs(2, 4, 4)
     with pytest.raises(ValueError, match='Downsample'):
-        dense_crf(image, probs, max_pixels=15)
+        dense_crf(image, probs, max_pixels=15, backend='torch')
     with pytest.raises(ValueError, match='backend'):
         dense_crf(image, probs, backend='cuda')
     with pytest.raises(ValueError, match='share H and W'):
