@@ -1,12 +1,27 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-from .pixel_segment import pixel_segment_nll
 from .puf_loss import PUFLoss, puf_modify
-from .segsort_loss import SegmentMemory, SegSortLoss
+from .segsort import (
+    BaseRelation,
+    FeatureAffinity,
+    LowLevelSimilarity,
+    SegmentBatch,
+    SegmentMemory,
+    SegSortLoss,
+    SemanticAnnotation,
+    SemanticCooccurrence,
+    pixel_segment_nll,
+)
 
 __all__ = [
+    'BaseRelation',
+    'FeatureAffinity',
+    'LowLevelSimilarity',
     'PUFLoss',
     'SegSortLoss',
+    'SegmentBatch',
     'SegmentMemory',
+    'SemanticAnnotation',
+    'SemanticCooccurrence',
     'pixel_segment_nll',
     'puf_modify',
 ]

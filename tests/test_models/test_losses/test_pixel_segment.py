@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg_spml.models.losses import pixel_segment_nll
-from mmseg_spml.models.losses.pixel_segment import MAX_CONCENTRATION
+from mmseg_spml.models.losses.segsort.pixel_segment import MAX_CONCENTRATION
 
 
 def naive_nll(

@@ -10,6 +10,8 @@ from torch import Tensor, nn
 
 from mmseg_spml.utils.dist import all_reduce_sum
 
+from ..pixel_segment import MAX_CONCENTRATION, pixel_segment_nll
+
 
 @dataclass
 class SegmentBatch:
@@ -67,9 +69,6 @@ class BaseRelation(nn.Module):
         self, concentration: float, loss_weight: float, chunk_size: int = 4096
     ) -> None:
         super().__init__()
-        # Imported here: mmseg_spml.models.losses imports this package.
-        from mmseg_spml.models.losses.pixel_segment import MAX_CONCENTRATION
-
         if not 0 < concentration <= MAX_CONCENTRATION:
             raise ValueError(
                 f'{type(self).__name__}: concentration must be in '
@@ -80,9 +79,8 @@ class BaseRelation(nn.Module):
         self.chunk_size = chunk_size
 
     def nll(self, *args, **kwargs) -> Tensor:
-        # Imported here: mmseg_spml.models.losses imports this package.
-        from mmseg_spml.models.losses.pixel_segment import pixel_segment_nll
-
+        """:func:`pixel_segment_nll` of the relation, weighted, as a mean
+        over the contributing pixels of all ranks."""
         loss, count = pixel_segment_nll(
             *args,
             concentration=self.concentration,

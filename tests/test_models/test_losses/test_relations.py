@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg_spml.datasets.constants import UNLABELLED
-from mmseg_spml.relations import (
+from mmseg_spml.models.losses.segsort import (
     FeatureAffinity,
     LowLevelSimilarity,
     SegmentBatch,

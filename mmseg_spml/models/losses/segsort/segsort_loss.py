@@ -16,9 +16,10 @@ from mmseg_spml.clustering import (
     spherical_kmeans,
 )
 from mmseg_spml.datasets.constants import IGNORE_INDEX
-from mmseg_spml.relations import SegmentBatch
 from mmseg_spml.utils.device import autocast_disabled
 from mmseg_spml.utils.dist import all_gather_cat, all_gather_cat_with_grad
+
+from .relations import SegmentBatch
 
 
 class SegmentMemory:
