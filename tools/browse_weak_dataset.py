@@ -25,7 +25,7 @@ from mmseg.registry import DATASETS
 from skimage.segmentation import find_boundaries
 
 import mmseg_spml  # noqa: F401  (registers the datasets and transforms)
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.utils.cli import doc_parser
 
 

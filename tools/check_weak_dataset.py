@@ -31,7 +31,7 @@ from mmseg_spml.datasets.checks import (
     class_coverage,
     coverage_problems,
 )
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import save_json
 from mmseg_spml.utils.parallel import map_with_progress

@@ -36,8 +36,8 @@ from typing import List, Optional, Tuple
 import numpy as np
 from PIL import Image
 
-from mmseg_spml.datasets.constants import MAX_CLASSES
 from mmseg_spml.datasets.converters import VOC_CLASSES
+from mmseg_spml.label_encoding import MAX_CLASSES
 from mmseg_spml.pseudo_masks.metrics import (
     UNLABELLED_POLICIES,
     confusion_matrix,

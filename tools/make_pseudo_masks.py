@@ -60,8 +60,8 @@ from mmseg_spml.datasets.box_labels import (
     check_boxes_in_image,
     load_boxes_file,
 )
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.pseudo_masks import (
     band_labels,
     cam_in_box_labels,

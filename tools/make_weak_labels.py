@@ -48,13 +48,13 @@ import numpy as np
 from PIL import Image
 
 from mmseg_spml.datasets.box_labels import BOX_CORES, BOX_LABEL_MODES
-from mmseg_spml.datasets.constants import MAX_CLASSES
 from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE
 from mmseg_spml.datasets.weak_synthesis import (
     WEAK_TYPES,
     image_seed,
     synthesize_weak_labels,
 )
+from mmseg_spml.label_encoding import MAX_CLASSES
 from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import (
     read_split,

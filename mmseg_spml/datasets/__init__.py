@@ -1,4 +1,11 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
+from mmseg_spml.label_encoding import (
+    IGNORE_INDEX,
+    MAX_CLASSES,
+    SUPERPIXEL_PAD,
+    UNLABELLED,
+)
+
 from .box_labels import (
     BOX_CORES,
     BOX_LABEL_MODES,
@@ -15,7 +22,6 @@ from .box_labels import (
     filled_box_labels,
     load_boxes_file,
 )
-from .constants import IGNORE_INDEX, MAX_CLASSES, SUPERPIXEL_PAD, UNLABELLED
 from .demo_scene_generator import (
     DEMO_CLASSES,
     DEMO_PALETTE,

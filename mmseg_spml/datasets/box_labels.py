@@ -9,7 +9,7 @@ written by ``tools/dataset_converters/voc_boxes.py`` and
 (``1 .. num_classes - 1``): a background box is not a box.
 
 A box list can be turned into several label maps, all uint8 (H, W) in the
-encoding of :mod:`mmseg_spml.datasets.constants`; every one of them is
+encoding of :mod:`mmseg_spml.label_encoding`; every one of them is
 background (0) outside all boxes:
 
 * :func:`box_map`: :data:`UNLABELLED` inside every box (the converters'
@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .constants import MAX_CLASSES, UNLABELLED
+from mmseg_spml.label_encoding import MAX_CLASSES, UNLABELLED
 
 Box = Tuple[int, int, int, int, int]  # (class id, x1, y1, x2, y2), inclusive
 

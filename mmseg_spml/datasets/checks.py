@@ -16,7 +16,8 @@ import mmcv
 import numpy as np
 from PIL import Image
 
-from .constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
+
 from .weak_encoding import decode_weak_map, suspicious_encoding
 
 

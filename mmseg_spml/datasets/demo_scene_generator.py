@@ -31,9 +31,8 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
+from mmseg_spml.label_encoding import IGNORE_INDEX
 from mmseg_spml.utils.io import atomic_directory, label_palette, save_label_png
-
-from .constants import IGNORE_INDEX
 
 #: Class names; index = label id. Shapes x textures, background first.
 DEMO_CLASSES: Tuple[str, ...] = (

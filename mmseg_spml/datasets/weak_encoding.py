@@ -1,6 +1,6 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 """How a weak label PNG on disk encodes "unlabelled" and "void", and its
-decoding into the package's encoding (:mod:`.constants`).
+decoding into the package's encoding (:mod:`mmseg_spml.label_encoding`).
 
 The package's own files use 254 for unlabelled pixels and 255 for void.
 Scribble PNGs exported by rloss / ScribbleSup tools use 255 for "not
@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 
-from .constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 
 #: :func:`suspicious_encoding` flags a map with no 254 and at least this
 #: share of 255 pixels.

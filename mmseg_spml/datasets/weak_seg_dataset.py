@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .constants import MAX_CLASSES
+from mmseg_spml.label_encoding import MAX_CLASSES
 
 
 @DATASETS.register_module()

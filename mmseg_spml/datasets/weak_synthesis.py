@@ -4,7 +4,7 @@
 Lets any fully labelled segmentation data set be used for weak-supervision
 studies. Every function is pure numpy, deterministic given its ``rng``, and
 returns label maps in the project's encoding
-(:mod:`mmseg_spml.datasets.constants`): class ids where the weak annotation
+(:mod:`mmseg_spml.label_encoding`): class ids where the weak annotation
 labels a pixel, :data:`UNLABELLED` elsewhere. Void pixels (255) of the full
 mask are never labelled: a real annotator does not know about them either.
 
@@ -23,6 +23,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 from skimage.morphology import disk, skeletonize
 
+from mmseg_spml.label_encoding import IGNORE_INDEX, MAX_CLASSES, UNLABELLED
+
 from .box_labels import (
     BOX_LABEL_MODES,
     Box,
@@ -30,7 +32,6 @@ from .box_labels import (
     box_map,
     box_tags,
 )
-from .constants import IGNORE_INDEX, MAX_CLASSES, UNLABELLED
 
 Region = Tuple[int, np.ndarray]  # (class id, boolean mask (H, W))
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmseg.models import SegDataPreProcessor
 from mmseg.registry import MODELS
 
-from mmseg_spml.datasets.constants import SUPERPIXEL_PAD
+from mmseg_spml.label_encoding import SUPERPIXEL_PAD
 
 
 @MODELS.register_module()

@@ -9,7 +9,7 @@ CAM convention shared by every function of this package:
   ``1 .. MAX_CLASSES - 1`` (class 0 is background).
 
 Labels returned are long (H, W) maps in the dataset encoding of
-:mod:`mmseg_spml.datasets.constants`: class ids where labelled,
+:mod:`mmseg_spml.label_encoding`: class ids where labelled,
 :data:`UNLABELLED` (254) where the pseudo label is left open and
 :data:`IGNORE_INDEX` (255) for void.
 """
@@ -17,7 +17,7 @@ Labels returned are long (H, W) maps in the dataset encoding of
 import torch
 from torch import Tensor
 
-from mmseg_spml.datasets.constants import (
+from mmseg_spml.label_encoding import (
     MAX_CLASSES,
     UNLABELLED,
 )

@@ -27,7 +27,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmseg_spml.datasets.constants import IGNORE_INDEX, MAX_CLASSES
+from mmseg_spml.label_encoding import IGNORE_INDEX, MAX_CLASSES
 
 #: Ways to count predicted pixels without a class.
 UNLABELLED_POLICIES = ('ignore', 'background', 'wrong')

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg_spml.clustering.kmeans import location_features, spherical_kmeans
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.utils.io import atomic_file
 
 #: Keys of a memory file written by :func:`save_memory`.

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 
 #: Display colours of the two "unknown" values in label PNGs.
 UNLABELLED_COLOUR = (255, 255, 255)

@@ -22,7 +22,7 @@ from mmseg.registry import MODELS
 from torch import nn
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from tests.helpers import torchrun
 
 N, C, SIZE, STEPS = 4, 6, 12, 3

@@ -21,7 +21,7 @@ from mmseg.registry import MODELS
 from torch import nn
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.refinement.random_walk import random_walk
 from tests.helpers.tools import ROOT, free_port, load_tool
 

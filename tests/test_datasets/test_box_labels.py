@@ -20,7 +20,7 @@ from mmseg_spml.datasets.box_labels import (
     filled_box_labels,
     load_boxes_file,
 )
-from mmseg_spml.datasets.constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
 
 U = UNLABELLED
 

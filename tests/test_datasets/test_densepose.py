@@ -13,12 +13,12 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.datasets.converters import (
     DENSEPOSE_FLIP_MAP,
     decode_dp_masks,
     image_part_maps,
 )
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from tests.helpers.tools import ROOT, load_tool
 
 

@@ -20,8 +20,8 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets.constants import UNLABELLED
 from mmseg_spml.datasets.superpixels import regions_from_ucm
+from mmseg_spml.label_encoding import UNLABELLED
 from tests.helpers.tools import ROOT, load_tool
 
 FIXTURE = osp.join(ROOT, 'tests', 'data', 'ucm')

@@ -12,7 +12,7 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from tests.helpers.tools import ROOT, load_tool
 
 NAME = '2011_000025'

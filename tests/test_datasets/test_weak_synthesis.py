@@ -6,7 +6,6 @@ from mmseg_spml.datasets.box_labels import (
     box_prior_labels,
     filled_box_labels,
 )
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.datasets.weak_synthesis import (
     VOC_REFERENCE_SHAPE,
     image_seed,
@@ -19,6 +18,7 @@ from mmseg_spml.datasets.weak_synthesis import (
     synthesize_scribbles,
     synthesize_weak_labels,
 )
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 
 
 def _scene():

@@ -4,7 +4,7 @@
 import pytest
 import torch
 
-from mmseg_spml.datasets.constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
 from mmseg_spml.pseudo_masks import box_normalized_cams, cam_in_box_labels
 
 U = UNLABELLED

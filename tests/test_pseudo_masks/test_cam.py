@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from mmseg_spml.datasets.constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
 from mmseg_spml.pseudo_masks import (
     band_labels,
     binary_foreground,

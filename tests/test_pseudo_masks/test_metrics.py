@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.pseudo_masks.metrics import (
     confusion_matrix,
     label_coverage,

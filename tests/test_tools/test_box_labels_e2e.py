@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from mmseg_spml.datasets.box_labels import box_map, filled_box_labels
-from mmseg_spml.datasets.constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
 from tests.helpers.tools import load_tool
 
 H, W = 20, 30

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmseg_spml.datasets.constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
 from tests.helpers.tools import load_tool
 
 CONFIG = """

@@ -6,8 +6,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.utils.io import save_label_png
 from tests.helpers.tools import load_tool, python_tool, run
 

@@ -10,12 +10,12 @@ from PIL import Image
 
 from mmseg_spml.datasets import DemoSceneConfig, write_demo_scenes
 from mmseg_spml.datasets.box_labels import box_prior_labels, filled_box_labels
-from mmseg_spml.datasets.constants import UNLABELLED
 from mmseg_spml.datasets.weak_synthesis import (
     image_seed,
     synthesize_boxes,
     synthesize_points,
 )
+from mmseg_spml.label_encoding import UNLABELLED
 from tests.helpers.tools import load_tool, python_tool, run
 
 make_weak_labels = load_tool('make_weak_labels.py')

@@ -13,7 +13,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 
-from mmseg_spml.datasets.constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
 from tests.helpers.tools import ROOT, load_tool
 
 TINY_CAM = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_cam.py')

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.utils.io import (
     atomic_file,
     label_palette,

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from mmseg_spml.datasets.constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
 from mmseg_spml.refinement.knn import knn_vote
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))

@@ -38,7 +38,7 @@ from mmseg_spml.clustering import (
     make_segments,
     spherical_kmeans,
 )
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (  # noqa: E402

@@ -34,7 +34,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets.constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (  # noqa: E402

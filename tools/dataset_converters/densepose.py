@@ -24,7 +24,6 @@ import os
 import os.path as osp
 import sys
 
-from mmseg_spml.datasets.constants import UNLABELLED
 from mmseg_spml.datasets.converters import (
     DENSEPOSE_PART_CLASSES,
     group_annotations,
@@ -35,6 +34,7 @@ from mmseg_spml.datasets.weak_synthesis import (
     image_seed,
     synthesize_weak_labels,
 )
+from mmseg_spml.label_encoding import UNLABELLED
 from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import label_palette, save_json, save_label_png
 from mmseg_spml.utils.parallel import map_with_progress

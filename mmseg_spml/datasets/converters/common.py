@@ -10,9 +10,8 @@ import numpy as np
 from mmengine.config import Config
 from mmseg.datasets import PascalVOCDataset
 
+from mmseg_spml.label_encoding import MAX_CLASSES
 from mmseg_spml.utils.io import label_palette
-
-from ..constants import MAX_CLASSES
 
 #: The 21 Pascal VOC classes, background first (ids 0..20).
 VOC_CLASSES: Tuple[str, ...] = tuple(PascalVOCDataset.METAINFO['classes'])

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from ..constants import IGNORE_INDEX
+from mmseg_spml.label_encoding import IGNORE_INDEX
 
 #: The 15 coarse part classes (DensePose's data_format.md order).
 DENSEPOSE_PART_CLASSES: Tuple[str, ...] = (

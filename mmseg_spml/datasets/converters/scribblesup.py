@@ -27,7 +27,8 @@ from typing import List, Tuple
 import cv2
 import numpy as np
 
-from ..constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
+
 from .common import VOC_CLASS_LIST, ClassList
 
 Scribble = Tuple[int, np.ndarray]  # (class id, (K, 2) int points as x, y)

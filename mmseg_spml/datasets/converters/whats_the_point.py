@@ -16,7 +16,7 @@ from typing import List, Tuple
 
 import numpy as np
 
-from ..constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
 
 Click = Tuple[int, int, int]  # (class id, x, y)
 

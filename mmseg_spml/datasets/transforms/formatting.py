@@ -9,7 +9,7 @@ from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
-from ..constants import IGNORE_INDEX, SUPERPIXEL_PAD
+from mmseg_spml.label_encoding import IGNORE_INDEX, SUPERPIXEL_PAD
 
 #: Per-pixel fields besides ``gt_seg_map`` that weak supervision packs.
 EXTRA_PIXEL_FIELDS = ('gt_superpixel',)

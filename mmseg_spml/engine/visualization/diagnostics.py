@@ -25,7 +25,7 @@ from mmseg_spml.clustering import (
     make_segments,
     spherical_kmeans,
 )
-from mmseg_spml.datasets.constants import IGNORE_INDEX
+from mmseg_spml.label_encoding import IGNORE_INDEX
 from mmseg_spml.utils.models import eval_mode
 
 from .drawing import default_palette, diagnostic_panel

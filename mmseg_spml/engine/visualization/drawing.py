@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mmseg_spml.datasets.constants import IGNORE_INDEX
+from mmseg_spml.label_encoding import IGNORE_INDEX
 from mmseg_spml.utils.io import IGNORE_COLOUR, UNLABELLED_COLOUR
 
 ArrayLike = Union[np.ndarray, Tensor]

@@ -24,7 +24,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor, nn
 
-from mmseg_spml.datasets.constants import IGNORE_INDEX
+from mmseg_spml.label_encoding import IGNORE_INDEX
 
 from ..utils import downsample_weak_labels
 

@@ -13,7 +13,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor, nn
 
-from mmseg_spml.datasets.constants import IGNORE_INDEX
+from mmseg_spml.label_encoding import IGNORE_INDEX
 from mmseg_spml.refinement import (
     dense_crf_downsampled,
     knn_segment_scores,

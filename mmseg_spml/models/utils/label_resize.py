@@ -4,7 +4,7 @@
 import torch
 from torch import Tensor
 
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 
 
 def downsample_weak_labels(

@@ -13,7 +13,6 @@ from PIL import Image
 from scipy.io import savemat
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets.constants import UNLABELLED
 from mmseg_spml.datasets.converters import (
     VOC_CLASSES,
     ClassList,
@@ -28,6 +27,7 @@ from mmseg_spml.datasets.converters import (
     shorten_scribble,
     voc_class_id,
 )
+from mmseg_spml.label_encoding import UNLABELLED
 from tests.helpers.tools import load_tool
 
 SCRIBBLE_XML = """<annotation>

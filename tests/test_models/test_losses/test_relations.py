@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmseg_spml.datasets.constants import UNLABELLED
+from mmseg_spml.label_encoding import UNLABELLED
 from mmseg_spml.models.losses.segsort import (
     FeatureAffinity,
     LowLevelSimilarity,

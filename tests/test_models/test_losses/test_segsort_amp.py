@@ -18,9 +18,9 @@ from torch import nn
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.clustering import spherical_kmeans
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.engine import optim_wrapper as amp_module
 from mmseg_spml.engine.optim_wrapper import SPMLAmpOptimWrapper
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.models.losses.segsort.pixel_segment import pixel_segment_nll
 from mmseg_spml.utils import adapt_cfg_to_device
 from tests.helpers.tools import ROOT, python_tool, run

@@ -6,7 +6,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 
 RELATIONS = [
     dict(type='SemanticAnnotation', concentration=6, loss_weight=1.0),

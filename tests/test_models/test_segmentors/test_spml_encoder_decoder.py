@@ -7,7 +7,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets.constants import IGNORE_INDEX, UNLABELLED
+from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.models.segmentors import unlabelled_as_void
 from tests.test_models.test_heads.test_spml_head import SEGSORT, _samples
 

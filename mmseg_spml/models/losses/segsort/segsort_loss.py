@@ -15,7 +15,7 @@ from mmseg_spml.clustering import (
     segment_prototypes,
     spherical_kmeans,
 )
-from mmseg_spml.datasets.constants import IGNORE_INDEX
+from mmseg_spml.label_encoding import IGNORE_INDEX
 from mmseg_spml.utils.device import autocast_disabled
 from mmseg_spml.utils.dist import all_gather_cat, all_gather_cat_with_grad
 

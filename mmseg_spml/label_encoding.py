@@ -10,6 +10,9 @@ Two kinds of "unknown" are kept apart:
   takes part in clustering, low-level similarity and co-occurrence.
 
 Class ids are ``0 .. num_classes - 1`` with ``num_classes <= 254``.
+
+This module imports nothing: every package imports it downward.
+:mod:`mmseg_spml.datasets` re-exports its names.
 """
 
 #: Void / padding: excluded from everything.
