@@ -61,6 +61,7 @@ from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.datasets.box_labels import box_class_mask, load_boxes_file
+from mmseg_spml.models.utils import tags_to_multi_hot
 from mmseg_spml.pseudo_masks import cam_class_scores, load_cam_file
 from mmseg_spml.refinement.crf import resize_map
 from mmseg_spml.refinement.pseudo_labels import refine_pseudo_label
@@ -269,9 +270,8 @@ def main(argv=None) -> int:
                 box_class_mask((h, w), boxes[name], num_classes)
             )
         present = torch.ones(num_classes, dtype=torch.bool)
-        if plc['restrict_to_tags'] and 'img_tags' in sample.metainfo:
-            present[:] = False
-            present[list(sample.metainfo['img_tags'])] = True
+        if plc['restrict_to_tags']:
+            present = tags_to_multi_hot([sample], num_classes)[0]
         weak = None
         if plc['keep_weak_labels'] and 'gt_sem_seg' in sample:
             weak = sample.gt_sem_seg.data[0]

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from mmseg_spml.label_encoding import IGNORE_INDEX
 
-from ..utils import downsample_weak_labels
+from ..utils import downsample_weak_labels, tags_to_multi_hot
 
 
 class SPMLHeadMixin:
@@ -113,18 +113,9 @@ class SPMLHeadMixin:
                 .long()
                 .squeeze(1)
             )
-        tags = labels.new_zeros(
-            len(samples), self.num_classes, dtype=torch.float32
-        )
-        for i, sample in enumerate(samples):
-            img_tags = sample.metainfo.get('img_tags')
-            if img_tags is None:
-                raise KeyError(
-                    'SPML needs image tags in the data samples: use '
-                    'LoadWeakAnnotations and PackWeakSegInputs in the '
-                    'training pipeline'
-                )
-            tags[i, list(img_tags)] = 1
+        tags = tags_to_multi_hot(
+            samples, self.num_classes, labels.device, 'SPML'
+        ).float()
         return labels.squeeze(1), small, superpixels, tags
 
     def loss(

@@ -11,6 +11,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor, nn
 
+from ..utils import tags_to_multi_hot
+
 
 def image_tag_targets(
     data_samples: SampleList, num_classes: int, device=None
@@ -25,22 +27,10 @@ def image_tag_targets(
     Returns:
         Tensor: (N, C - 1) float targets of the foreground classes.
     """
-    targets = torch.zeros(len(data_samples), num_classes - 1, device=device)
-    for i, sample in enumerate(data_samples):
-        if 'img_tags' not in sample.metainfo:
-            raise KeyError(
-                'CAMClassifier trains on image tags: the samples have no '
-                "metainfo['img_tags']; add LoadWeakAnnotations and "
-                'PackWeakSegInputs to the pipeline'
-            )
-        tags = [t for t in sample.metainfo['img_tags'] if t > 0]
-        if any(t >= num_classes for t in tags):
-            raise ValueError(
-                f'img_tags {tags} of {sample.metainfo.get("img_path")} '
-                f'outside the {num_classes} classes'
-            )
-        targets[i, [t - 1 for t in tags]] = 1
-    return targets
+    tags = tags_to_multi_hot(
+        data_samples, num_classes, device, required_by='CAMClassifier'
+    )
+    return tags[:, 1:].float()
 
 
 @MODELS.register_module()
