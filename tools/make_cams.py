@@ -33,7 +33,7 @@ from mmengine.utils import ProgressBar
 from torch import Tensor
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.pseudo_masks import save_cam_file
+from mmseg_spml.pseudo_masks import normalize_cams, save_cam_file
 from mmseg_spml.utils.models import (
     build_trained_model,
     load_tool_config,
@@ -149,9 +149,7 @@ def main(argv=None) -> int:
         keys = np.array(sorted(t for t in tags if t > 0), dtype=np.int64)
         cams = cams[keys - 1, :h, :w]
         # Each class divided by its maximum (all-zero maps stay zero).
-        peak = cams.flatten(1).amax(1)[:, None, None]
-        cams = torch.where(peak > 0, cams / peak.clamp(min=1e-30), 0.0)
-        cams = cams.cpu().numpy()
+        cams = normalize_cams(cams, eps=0).cpu().numpy()
         save_cam_file(out, cams, keys)
         bar.update()
     if bar is not None:

@@ -13,7 +13,7 @@ class Segments(NamedTuple):
 
     Attributes:
         ids (Tensor): long (N, H, W) segment id of every pixel, -1 where
-            invalid; ids are contiguous, ``offset .. offset + num - 1``.
+            invalid; ids are contiguous, ``0 .. num - 1``.
         labels (Tensor): long (S, ) the (single) label of each segment.
         images (Tensor): long (S, ) the batch index of each segment.
         num (int): Number of segments S.
@@ -56,7 +56,6 @@ def make_segments(
     clusters: Tensor,
     labels: Tensor,
     superpixels: Optional[Tensor] = None,
-    offset: int = 0,
 ) -> Segments:
     """Split the batch into segments: pixels of one image sharing cluster,
     label and (if given) superpixel.
@@ -66,8 +65,6 @@ def make_segments(
         labels (Tensor): long (N, H, W) labels (class ids, unlabelled).
         superpixels (Tensor, optional): long (N, H, W) region ids (>= 0 on
             valid pixels). Default: None.
-        offset (int): Added to all ids, e.g. the number of segments of lower
-            ranks, so ids are unique across processes. Default: 0.
 
     Returns:
         Segments: Ids, per-segment label and image index, and their count.
@@ -83,13 +80,11 @@ def make_segments(
     stacked = torch.stack([p[valid] for p in parts], dim=1)  # (P, 3 or 4)
     uniq, inverse = unique_rows(stacked)
     ids = torch.full_like(clusters, -1)
-    ids[valid] = inverse + offset
+    ids[valid] = inverse
     return Segments(ids, uniq[:, 2].clone(), uniq[:, 0].clone(), len(uniq))
 
 
-def segment_prototypes(
-    embeddings: Tensor, ids: Tensor, num: int, offset: int = 0
-) -> Tensor:
+def segment_prototypes(embeddings: Tensor, ids: Tensor, num: int) -> Tensor:
     """Normalised mean embedding of every segment.
 
     Args:
@@ -97,7 +92,6 @@ def segment_prototypes(
         ids (Tensor): long (N, H, W) segment ids from :func:`make_segments`,
             -1 for pixels of no segment.
         num (int): Number of segments.
-        offset (int): The ``offset`` used to make the ids. Default: 0.
 
     Returns:
         Tensor: (num, D) unit prototypes; differentiable w.r.t.
@@ -107,7 +101,5 @@ def segment_prototypes(
     feats = embeddings.permute(0, 2, 3, 1).reshape(-1, d)
     flat = ids.reshape(-1)
     keep = flat >= 0
-    sums = feats.new_zeros(num, d).index_add_(
-        0, flat[keep] - offset, feats[keep]
-    )
+    sums = feats.new_zeros(num, d).index_add_(0, flat[keep], feats[keep])
     return F.normalize(sums, dim=1)

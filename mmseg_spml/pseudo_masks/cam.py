@@ -96,18 +96,23 @@ def normalize_cams(cams: Tensor, eps: float = 1e-5) -> Tensor:
 
     Args:
         cams (Tensor): float (K, H, W) raw CAMs, any sign.
-        eps (float): Added to the maximum; keeps all-zero maps finite.
+        eps (float): Added to the maximum; keeps all-zero maps finite. 0
+            divides by the maximum exactly (each map's peak is 1).
             Default: 1e-5.
 
     Returns:
-        Tensor: float (K, H, W) maps in [0, 1).
+        Tensor: float (K, H, W) maps in [0, 1) ([0, 1] for ``eps`` 0).
     """
     _check_cams(cams, unit=False)
-    _check_positive(eps, 'eps')
+    if not eps >= 0:
+        raise ValueError(f'eps must be >= 0, got {eps}')
     cams = cams.relu()
     if cams.numel() == 0:
         return cams
-    return cams / (cams.amax(dim=(1, 2), keepdim=True) + eps)
+    peak = cams.amax(dim=(1, 2), keepdim=True)
+    if eps > 0:
+        return cams / (peak + eps)
+    return torch.where(peak > 0, cams / peak.clamp(min=1e-30), 0.0)
 
 
 def cams_to_labels(

@@ -32,21 +32,16 @@ def test_segments_hand_computed():
     # Without superpixels, only cluster and label split.
     plain = make_segments(clusters, labels)
     assert plain.num == 5
-    # Offsets make ids unique across processes.
-    shifted = make_segments(clusters, labels, superpixels, offset=10)
-    assert torch.equal(
-        shifted.ids[shifted.ids >= 0], seg.ids[seg.ids >= 0] + 10
-    )
 
 
 def test_prototypes_are_normalised_means_with_gradients():
     clusters, labels, superpixels = _batch()
-    seg = make_segments(clusters, labels, superpixels, offset=7)
+    seg = make_segments(clusters, labels, superpixels)
     emb = torch.randn(2, 4, 2, 3, requires_grad=True)
-    protos = segment_prototypes(emb, seg.ids, seg.num, offset=7)
+    protos = segment_prototypes(emb, seg.ids, seg.num)
     assert protos.shape == (6, 4)
     for s in range(seg.num):
-        mask = seg.ids == s + 7
+        mask = seg.ids == s
         pixels = emb.permute(0, 2, 3, 1)[mask]
         expected = F.normalize(pixels.sum(0), dim=0)
         torch.testing.assert_close(protos[s], expected)

@@ -57,6 +57,11 @@ def test_normalize_cams_relu_then_max():
     out = normalize_cams(cams)
     _close(out, [[[0.0, 0.5, 1.0, 0.0]], [[0.0] * 4]], atol=1e-5)
     assert out.max() < 1
+    # eps 0 (tools/make_cams.py): exact peaks of 1, all-zero maps stay 0.
+    out = normalize_cams(cams, eps=0)
+    assert torch.equal(out, _t([[0.0, 0.5, 1.0, 0.0]], [[0.0] * 4]))
+    with pytest.raises(ValueError, match='eps must be >= 0'):
+        normalize_cams(cams, eps=-1.0)
 
 
 def test_normalize_cams_empty():
