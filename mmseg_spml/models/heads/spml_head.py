@@ -13,18 +13,17 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
+from mmengine.structures import PixelData
 from mmseg.models.decode_heads import (
     ASPPHead,
     DepthwiseSeparableASPPHead,
     PSPHead,
 )
-from mmseg.models.losses import accuracy
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor, nn
-
-from mmseg_spml.label_encoding import IGNORE_INDEX
 
 from ..utils import downsample_weak_labels, tags_to_multi_hot
 
@@ -125,30 +124,40 @@ class SPMLHeadMixin:
         train_cfg: ConfigType,
     ) -> Dict[str, Tensor]:
         """SegSort losses on the embeddings plus the classifier's CE."""
-        emb = self.embed(inputs)
+        return self.loss_by_feat(self.embed(inputs), batch_data_samples)
+
+    def loss_by_feat(
+        self, embeddings: Tensor, batch_data_samples: SampleList
+    ) -> Dict[str, Tensor]:
+        """The SegSort losses of ``embeddings`` (N, D, H', W') and, through
+        MMSeg's :meth:`BaseDecodeHead.loss_by_feat`, the classifier's
+        ``loss_decode`` and ``acc_seg`` on the weak labels with unlabelled
+        pixels set to ``ignore_index``.
+
+        The config's ``loss_decode`` (one loss or a list), ``sampler`` and
+        ``ignore_index`` therefore act as in any MMSeg head, on the
+        classifier; the SegSort loss reads the weak labels in the
+        package's encoding (254 unlabelled, 255 void).
+        """
         labels, small, superpixels, tags = self._targets(
-            batch_data_samples, emb.shape[2:]
+            batch_data_samples, embeddings.shape[2:]
         )
         losses = {}
         if self.segsort is not None:
-            losses = self.segsort(emb, small, tags.to(emb.dtype), superpixels)
-        logits = F.interpolate(
-            self.classify(emb),
-            size=labels.shape[1:],
-            mode='bilinear',
-            align_corners=self.align_corners,
+            losses = self.segsort(
+                embeddings, small, tags.to(embeddings.dtype), superpixels
+            )
+        target = labels.masked_fill(
+            labels >= self.num_classes, self.ignore_index
         )
-        # Unlabelled pixels (>= C) are ignored by the classifier.
-        target = labels.masked_fill(labels >= self.num_classes, IGNORE_INDEX)
-        for loss_decode in (
-            self.loss_decode
-            if isinstance(self.loss_decode, nn.ModuleList)
-            else [self.loss_decode]
-        ):
-            losses[loss_decode.loss_name] = losses.get(
-                loss_decode.loss_name, 0
-            ) + loss_decode(logits, target, ignore_index=IGNORE_INDEX)
-        losses['acc_seg'] = accuracy(logits, target, ignore_index=IGNORE_INDEX)
+        samples = [
+            SegDataSample(
+                gt_sem_seg=PixelData(data=target[i : i + 1]),
+                metainfo=sample.metainfo,
+            )
+            for i, sample in enumerate(batch_data_samples)
+        ]
+        losses.update(super().loss_by_feat(self.classify(embeddings), samples))
         return losses
 
 

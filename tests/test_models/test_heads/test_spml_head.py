@@ -132,3 +132,42 @@ def test_missing_tags_is_a_clear_error():
     head = _head()
     with pytest.raises(KeyError, match='PackWeakSegInputs'):
         head.loss([torch.randn(2, 8, 8, 8)], _samples(tags=False), None)
+
+
+def _ce_of(head, inputs, samples):
+    """The head's classifier CE, computed by hand from its logits."""
+    emb = head.embed(inputs)
+    logits = torch.nn.functional.interpolate(
+        head.classify(emb), size=(16, 16), mode='bilinear'
+    )
+    labels = torch.stack([s.gt_sem_seg.data[0] for s in samples])
+    return logits, labels
+
+
+def test_config_ignore_index_and_sampler_act_on_the_classifier():
+    torch.manual_seed(0)
+    inputs = [torch.randn(2, 8, 8, 8)]
+    samples = _samples()
+    # ignore_index=1 (a class): class-1 pixels leave the CE, as unlabelled
+    # and void ones do.
+    ce = dict(type='CrossEntropyLoss', avg_non_ignore=True)
+    head = _head(
+        ignore_index=1, segsort=None, loss_decode=ce, dropout_ratio=0
+    ).eval()  # deterministic: no dropout, BN on running statistics
+    loss = head.loss(inputs, samples, None)['loss_ce']
+    logits, labels = _ce_of(head, inputs, samples)
+    keep = labels == 0
+    expected = torch.nn.functional.cross_entropy(
+        logits.permute(0, 2, 3, 1)[keep], labels[keep]
+    )
+    torch.testing.assert_close(loss, expected)
+    # A pixel sampler changes which pixels count (OHEM keeps the hard
+    # ones), so the loss differs from the plain one on the same weights.
+    plain = _head(segsort=None)
+    ohem = _head(
+        segsort=None, sampler=dict(type='OHEMPixelSampler', min_kept=5)
+    )
+    ohem.load_state_dict(plain.state_dict())
+    a = plain.loss(inputs, samples, None)['loss_ce']
+    b = ohem.loss(inputs, samples, None)['loss_ce']
+    assert ohem.sampler is not None and not torch.allclose(a, b)
