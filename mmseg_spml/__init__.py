@@ -8,7 +8,7 @@ registries; in a config::
     custom_imports = dict(imports=['mmseg_spml'], allow_failed_imports=False)
 """
 
-from . import datasets, engine, models, utils  # noqa: F401
+from . import apis, datasets, engine, models, utils  # noqa: F401
 from .utils import register_checkpoint_safe_globals
 from .version import __version__
 

@@ -26,13 +26,9 @@ import torch.nn.functional as F
 from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
+from mmseg_spml.apis import build_trained_model, training_images
 from mmseg_spml.refinement import image_prototypes, save_memory
-from mmseg_spml.utils.models import (
-    build_trained_model,
-    load_tool_config,
-    trained_model_parser,
-    training_images,
-)
+from mmseg_spml.utils.cli import load_tool_config, trained_model_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:

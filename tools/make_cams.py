@@ -24,22 +24,18 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Sequence
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from mmengine.utils import ProgressBar
-from torch import Tensor
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.pseudo_masks import normalize_cams, save_cam_file
-from mmseg_spml.utils.models import (
+from mmseg_spml.apis import (
     build_trained_model,
-    load_tool_config,
-    trained_model_parser,
+    multi_scale_cams,
     training_images,
 )
+from mmseg_spml.pseudo_masks import normalize_cams, save_cam_file
+from mmseg_spml.utils.cli import load_tool_config, trained_model_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -64,38 +60,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         "the config's training set",
     )
     return parser.parse_args(argv)
-
-
-@torch.no_grad()
-def multi_scale_cams(
-    model: torch.nn.Module, image: Tensor, scales: Sequence[float], flip: bool
-) -> Tensor:
-    """CAMs averaged over scales (and flips), at the image's size.
-
-    Args:
-        model (CAMClassifier): The model, in eval mode.
-        image (Tensor): (1, 3, H, W) normalised image.
-        scales (Sequence[float]): Scale factors.
-        flip (bool): Also average the horizontally flipped image.
-
-    Returns:
-        Tensor: (C - 1, H, W) non-negative CAMs (not normalised).
-    """
-    size = image.shape[2:]
-    total = 0
-    for scale in scales:
-        x = F.interpolate(
-            image, scale_factor=scale, mode='bilinear', align_corners=False
-        )
-        views = [x, x.flip(3)] if flip else [x]
-        cams = model.cams(torch.cat(views))
-        cams = F.interpolate(
-            cams, size=size, mode='bilinear', align_corners=False
-        )
-        if flip:
-            cams = torch.stack([cams[0], cams[1].flip(2)])
-        total = total + cams.sum(0)
-    return total / (len(scales) * (2 if flip else 1))
 
 
 def main(argv=None) -> int:

@@ -51,28 +51,25 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Optional
 
 import torch
-import torch.nn.functional as F
 from mmengine import dist
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.datasets.box_labels import box_class_mask, load_boxes_file
-from mmseg_spml.models.utils import tags_to_multi_hot
-from mmseg_spml.pseudo_masks import cam_class_scores, load_cam_file
-from mmseg_spml.refinement.crf import resize_map
-from mmseg_spml.refinement.pseudo_labels import refine_pseudo_label
-from mmseg_spml.utils import adapt_cfg_to_device, close_dist, init_cpu_dist
-from mmseg_spml.utils.io import label_palette, save_json, save_label_png
-from mmseg_spml.utils.models import (
+from mmseg_spml.apis import (
     build_trained_model,
-    load_tool_config,
-    trained_model_parser,
+    embed_and_score,
+    seed_scores,
     training_images,
 )
+from mmseg_spml.datasets.box_labels import box_class_mask, load_boxes_file
+from mmseg_spml.models.utils import tags_to_multi_hot
+from mmseg_spml.refinement.pseudo_labels import refine_pseudo_label
+from mmseg_spml.utils import adapt_cfg_to_device, close_dist, init_cpu_dist
+from mmseg_spml.utils.cli import load_tool_config, trained_model_parser
+from mmseg_spml.utils.io import label_palette, save_json, save_label_png
 
 DEFAULTS = dict(
     pipeline=[
@@ -135,63 +132,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         'boxes, background outside all boxes',
     )
     return parser.parse_args(argv)
-
-
-@torch.no_grad()
-def embed_and_score(model, inputs: torch.Tensor, flip: bool):
-    """Embeddings (D, h, w), class probabilities (C, h, w) and, with
-    ``flip``, the embeddings of the flipped image."""
-    head = model.decode_head
-    emb = head.embed(model.extract_feat(inputs))
-    probs = F.softmax(head.classify(emb), dim=1)[0]
-    flipped = None
-    if flip:
-        flipped = head.embed(model.extract_feat(inputs.flip(3)))[0]
-    return emb[0], probs, flipped
-
-
-@torch.no_grad()
-def seed_scores(
-    plc: dict,
-    name: str,
-    data: dict,
-    probs: torch.Tensor,
-    seed_model: Optional[torch.nn.Module],
-) -> torch.Tensor:
-    """The class scores the walk propagates, (C, h, w) at the embedding
-    resolution: the stage-1 classifier's probabilities ``probs``, or the
-    CAMs of ``plc['cams']``, or the softmax of ``seed_model``.
-
-    Raises:
-        ValueError: If a CAM file is missing, unreadable or of another
-            size than the image.
-    """
-    num_classes, size = probs.shape[0], tuple(probs.shape[1:])
-    if plc['cams'] is not None:
-        path = osp.join(plc['cams'], name + '.npz')
-        cams, keys = load_cam_file(path)
-        image_size = tuple(data['inputs'].shape[1:])
-        if tuple(cams.shape[1:]) != image_size:
-            raise ValueError(
-                f'{path} has CAMs of size {tuple(cams.shape[1:])} but the '
-                f'image has {image_size}'
-            )
-        scores = cam_class_scores(cams, keys, num_classes, plc['cam_bg_power'])
-        return resize_map(scores, size)
-    if seed_model is not None:
-        sample = data['data_samples']
-        batch = seed_model.data_preprocessor(
-            dict(inputs=[data['inputs']], data_samples=[sample]), False
-        )
-        inputs = batch['inputs'].to(probs.device)
-        logits = seed_model.encode_decode(inputs, [sample.metainfo])
-        if logits.shape[1] != num_classes:
-            raise ValueError(
-                f'the seed model predicts {logits.shape[1]} classes, the '
-                f'stage-1 model {num_classes}'
-            )
-        return resize_map(F.softmax(logits[0], dim=0), size)
-    return probs
 
 
 def main(argv=None) -> int:

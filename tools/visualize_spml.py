@@ -30,18 +30,15 @@ from mmengine.utils import ProgressBar
 from mmseg.registry import DATASETS
 
 import mmseg_spml  # noqa: F401  (registers the models and transforms)
+from mmseg_spml.apis import build_trained_model
 from mmseg_spml.engine.visualization import (
     check_spml_segmentor,
     render_diagnostics,
     resolve_palette,
     spml_diagnostics,
 )
+from mmseg_spml.utils.cli import load_tool_config, trained_model_parser
 from mmseg_spml.utils.io import save_rgb_image
-from mmseg_spml.utils.models import (
-    build_trained_model,
-    load_tool_config,
-    trained_model_parser,
-)
 
 #: Training pipeline steps kept by ``--split train``: deterministic ones.
 KEPT_STEPS = ('ComputeSuperpixels', 'Resize', 'PadExtraSegFields')

@@ -3,6 +3,10 @@
 
 import argparse
 
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+
 
 def doc_parser(doc: str) -> argparse.ArgumentParser:
     """An argument parser whose help is a tool's module docstring ``doc``:
@@ -21,3 +25,36 @@ def doc_parser(doc: str) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(lines[2:]),
     )
+
+
+def trained_model_parser(
+    doc: str, config_help: str, out_help: str
+) -> argparse.ArgumentParser:
+    """The command line every offline tool over a trained model shares:
+    ``CONFIG CHECKPOINT --out OUT [--device D] [--cfg-options ...]``, with
+    the description and examples of the tool's module docstring ``doc``.
+    The device defaults to CUDA when available."""
+    parser = doc_parser(doc)
+    parser.add_argument('config', help=config_help)
+    parser.add_argument('checkpoint', help='its trained weights')
+    parser.add_argument('--out', required=True, help=out_help)
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu'
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings (key=value)',
+    )
+    return parser
+
+
+def load_tool_config(args: argparse.Namespace) -> Config:
+    """``args.config`` with ``args.cfg_options`` merged, its default scope
+    initialised."""
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    return cfg
