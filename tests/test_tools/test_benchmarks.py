@@ -56,6 +56,19 @@ def test_segsort_loss_benchmark_writes_json(tmp_path, capsys):
     assert result['peak_mib'] >= result['base_mib'] - 1
 
 
+def test_crf_benchmark_times_each_backend(tmp_path, capsys):
+    tool = load_tool('benchmark/crf.py')
+    out = tmp_path / 'crf.json'
+    args = ['--size', '8', '--classes', '3', '--repeats', '1']
+    assert tool.main(args + ['--json', str(out)]) == 0
+    table = capsys.readouterr().out
+    assert '| torch | 8x8 | 3 |' in table and '| auto | 8x8 | 3 |' in table
+    result = json.loads(out.read_text())
+    assert result['seconds']['torch'] > 0
+    if result['pydensecrf']:
+        assert result['seconds']['pydensecrf'] > 0
+
+
 def test_parse_scalars_skips_warmup(tmp_path):
     suite = load_tool('benchmark/run_suite.py')
     path = tmp_path / 'scalars.json'
