@@ -35,11 +35,11 @@ CAM_CONFIG = (
 SEG_CONFIGS = [
     (
         'CE',
-        'configs/pmm/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-ce.py',
+        'configs/pmm/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-ce-128x128.py',
     ),
     (
         'PUF',
-        'configs/pmm/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-puf.py',
+        'configs/pmm/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-puf-128x128.py',
     ),
 ]
 METHODS = ('band', 'threshold', 'cvs', 'ppmg', 'cvs+ppmg')

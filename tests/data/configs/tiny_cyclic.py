@@ -1,6 +1,6 @@
 # A seconds-long version of the demo cyclic pseudo-mask config: 32x32
 # images, 2 + 2 iterations. Tests set the label folder with --cfg-options.
-_base_ = ['../../../configs/pmm/deeplabv3_efflite0-d16_1xb8-2x500_demo-scenes-pseudo-puf-cyclic.py']
+_base_ = ['../../../configs/pmm/deeplabv3_efflite0-d16_1xb8-2x500_demo-scenes-pseudo-puf-cyclic-128x128.py']
 generator = dict(num_train=4, num_val=2, size=32, seed=0)
 crop_size = (32, 32)
 train_pipeline = [

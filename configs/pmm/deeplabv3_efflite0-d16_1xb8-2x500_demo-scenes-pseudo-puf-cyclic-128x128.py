@@ -9,7 +9,7 @@
 #   cp -r work_dirs/pmm_demo/pseudo_cvs_ppmg $M
 #   python tools/train.py CONFIG --cfg-options custom_hooks.0.label_dir=$M \
 #     train_dataloader.dataset.data_prefix.seg_map_path=$M
-_base_ = ['./deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-puf.py']
+_base_ = ['./deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-puf-128x128.py']
 round_iters = 500
 max_iters = 2 * round_iters
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
