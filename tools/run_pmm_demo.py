@@ -87,7 +87,7 @@ def main(argv=None) -> int:
         scores = osp.join(out, 'scores.json')
         TOOLS.run(
             TOOLS.command(
-                'eval_pseudo_masks.py',
+                'analysis_tools/eval_pseudo_masks.py',
                 out,
                 gt_dir,
                 '--split',

@@ -119,7 +119,7 @@ def score(pred: str, args: argparse.Namespace) -> Optional[dict]:
         return None
     out = osp.join(pred, 'scores.json')
     cmd = TOOLS.command(
-        'eval_pseudo_masks.py',
+        'analysis_tools/eval_pseudo_masks.py',
         pred,
         args.gt_dir,
         '--num-classes',

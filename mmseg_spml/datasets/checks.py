@@ -4,8 +4,8 @@ superpixel map and tag list, before hours of training find them one by one.
 
 :func:`check_sample` reads one sample's files and lists its problems;
 :func:`coverage_problems` looks at the whole set (classes that nothing
-labels, no background). ``tools/check_weak_dataset.py`` runs both over a
-config's training set.
+labels, no background). ``tools/analysis_tools/check_weak_dataset.py``
+runs both over a config's training set.
 """
 
 import os.path as osp

@@ -26,7 +26,7 @@ def test_browse_writes_pictures(tmp_path, monkeypatch):
     config = tmp_path / 'cfg.py'
     config.write_text(CONFIG)
     out = tmp_path / 'out'
-    load_tool('browse_weak_dataset.py').main(
+    load_tool('analysis_tools/browse_weak_dataset.py').main(
         [str(config), '--out', str(out), '--num', '5']
     )
     files = sorted(os.listdir(out))

@@ -1,6 +1,7 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-"""tools/check_weak_dataset.py reports every problem of a weak training set
-at once, by file, and exits with 1; a clean set passes."""
+"""tools/analysis_tools/check_weak_dataset.py reports every problem of a
+weak training set at once, by file, and exits with 1; a clean set
+passes."""
 
 import json
 
@@ -56,7 +57,7 @@ def _write(root, weak, tags, sp=None, encoding=''):
 
 @pytest.fixture
 def tool():
-    return load_tool('check_weak_dataset.py')
+    return load_tool('analysis_tools/check_weak_dataset.py')
 
 
 def test_every_problem_is_reported_by_file(tool, tmp_path, capsys):

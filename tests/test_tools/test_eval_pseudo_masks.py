@@ -11,7 +11,7 @@ from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.utils.io import save_label_png
 from tests.helpers.tools import load_tool, python_tool, run
 
-tool = load_tool('eval_pseudo_masks.py')
+tool = load_tool('analysis_tools/eval_pseudo_masks.py')
 
 V, U = IGNORE_INDEX, UNLABELLED
 # Two images, 3 classes; together they hold the hand-computed example:
@@ -162,16 +162,25 @@ def test_clear_errors(dirs, tmp_path):
 
 def test_command_line(dirs, tmp_path):
     """The script as a user runs it: --help, an error's exit code, a run."""
-    proc = run(python_tool('eval_pseudo_masks.py', '--help'), str(tmp_path))
+    proc = run(
+        python_tool('analysis_tools/eval_pseudo_masks.py', '--help'),
+        str(tmp_path),
+    )
     assert '--unlabelled' in proc.stdout and 'Examples:' in proc.stdout
     proc = run(
-        python_tool('eval_pseudo_masks.py', dirs[0], str(tmp_path / 'no')),
+        python_tool(
+            'analysis_tools/eval_pseudo_masks.py',
+            dirs[0],
+            str(tmp_path / 'no'),
+        ),
         str(tmp_path),
         expect_rc=1,
     )
     assert 'error: label file' in proc.stdout and 'no/a.png' in proc.stdout
     proc = run(
-        python_tool('eval_pseudo_masks.py', *dirs, '--num-classes', '3'),
+        python_tool(
+            'analysis_tools/eval_pseudo_masks.py', *dirs, '--num-classes', '3'
+        ),
         str(tmp_path),
     )
     assert '| **mean** |' in proc.stdout

@@ -1,5 +1,5 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-"""Model-zoo tooling: tools/publish_model.py, tools/demo/image_demo.py,
+"""Model-zoo tooling: tools/misc/publish_model.py, tools/demo/image_demo.py,
 MMSeg's inferencer on our configs, and configs/spml/{README.md,
 metafile.yaml}."""
 
@@ -26,7 +26,7 @@ from tests.helpers.tools import (
 
 TINY_SPML = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_spml.py')
 ZOO = osp.join(ROOT, 'configs', 'spml')
-publish_model = load_tool('publish_model.py')
+publish_model = load_tool('misc/publish_model.py')
 
 
 class NotAllowListed:

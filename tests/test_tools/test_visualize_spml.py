@@ -1,5 +1,6 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-"""tools/visualize_spml.py on tiny demo data with an untrained model."""
+"""tools/analysis_tools/visualize_spml.py on tiny demo data with an
+untrained model."""
 
 import os
 import os.path as osp
@@ -26,7 +27,7 @@ def _checkpoint(config: str, path) -> str:
 def test_draws_train_and_val_images(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
     ckpt = _checkpoint(TINY_SPML, tmp_path / 'stage1.pth')
-    tool = load_tool('visualize_spml.py')
+    tool = load_tool('analysis_tools/visualize_spml.py')
     out = tmp_path / 'vis'
     args = [TINY_SPML, ckpt, '--out', str(out / 'train'), '--num-images', '3']
     assert tool.main(args + ['--device', 'cpu']) == 0
@@ -49,7 +50,7 @@ def test_draws_train_and_val_images(tmp_path, monkeypatch, capsys):
 def test_refuses_models_without_an_spml_head(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
     ckpt = _checkpoint(TINY_CONFIG, tmp_path / 'baseline.pth')
-    tool = load_tool('visualize_spml.py')
+    tool = load_tool('analysis_tools/visualize_spml.py')
     args = [TINY_CONFIG, ckpt, '--out', str(tmp_path / 'vis')]
     assert tool.main(args + ['--device', 'cpu']) == 1
     assert 'decode head computes embeddings' in capsys.readouterr().out

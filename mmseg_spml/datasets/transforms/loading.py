@@ -116,7 +116,8 @@ class LoadWeakAnnotations(BaseTransform):
                 self._warned = True
                 print_log(
                     f'{path}: {reason} (reported for the first such '
-                    'file only; tools/check_weak_dataset.py lists all)',
+                    'file only; tools/analysis_tools/check_weak_dataset.py '
+                    'lists all)',
                     logger='current',
                     level=logging.WARNING,
                 )

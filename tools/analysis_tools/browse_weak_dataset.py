@@ -8,7 +8,7 @@ pixels left as the image, void in grey), then the superpixel borders; the
 image tags are written underneath.
 
 Example:
-    python tools/browse_weak_dataset.py \
+    python tools/analysis_tools/browse_weak_dataset.py \
         configs/_base_/datasets/pascal_voc12_aug_scribbles.py \
         --out work_dirs/browse --num 20
 """

@@ -13,9 +13,9 @@ the input). ``OUT_FILE`` ``work_dirs/spml.pth`` becomes
 only line printed on stdout, a summary goes to stderr.
 
 Examples:
-    python tools/publish_model.py work_dirs/spml/iter_1000.pth \
+    python tools/misc/publish_model.py work_dirs/spml/iter_1000.pth \
         work_dirs/publish/spml_efflite0_demo-scribbles.pth
-    CKPT=$(python tools/publish_model.py IN.pth OUT.pth)
+    CKPT=$(python tools/misc/publish_model.py IN.pth OUT.pth)
     python tools/test.py CONFIG "$CKPT"
 """
 

@@ -15,12 +15,12 @@ misses (false negatives of their true class).
 
 Examples:
     # seeds on VOC train, scored where they label something
-    python tools/eval_pseudo_masks.py work_dirs/seeds \
+    python tools/analysis_tools/eval_pseudo_masks.py work_dirs/seeds \
         data/VOCdevkit/VOC2012/SegmentationClass \
         --split data/VOCdevkit/VOC2012/ImageSets/Segmentation/train.txt \
         --nproc 8 --out work_dirs/seeds_metrics.json
     # dense pseudo masks of another label set
-    python tools/eval_pseudo_masks.py masks gt --num-classes 3 \
+    python tools/analysis_tools/eval_pseudo_masks.py masks gt --num-classes 3 \
         --class-names sky,road,car --unlabelled wrong
 """
 

@@ -11,7 +11,7 @@ tags; then per-class coverage, unlabelled share and superpixel regions.
 Exits with 1 on any problem. ``--out`` also writes the report as JSON.
 
 Example:
-    python tools/check_weak_dataset.py \
+    python tools/analysis_tools/check_weak_dataset.py \
         configs/spml/deeplabv3_r101_voc_scribbles.py --nproc 8
 """
 

@@ -14,10 +14,10 @@ segments are the k-means clusters alone. Files are written atomically.
 
 Examples:
     CONFIG=configs/spml/spml_efflite0-d16_1xb8-1k_demo-scenes-scribbles-128x128.py
-    python tools/visualize_spml.py $CONFIG \
+    python tools/analysis_tools/visualize_spml.py $CONFIG \
         work_dirs/spml_demo/iter_1000.pth --out work_dirs/spml_demo/vis
-    python tools/visualize_spml.py CONFIG CKPT --out vis --split val \
-        --num-images 20 --grid 8 8
+    python tools/analysis_tools/visualize_spml.py CONFIG CKPT --out vis \
+        --split val --num-images 20 --grid 8 8
 """
 
 import argparse
