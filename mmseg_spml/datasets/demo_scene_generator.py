@@ -30,6 +30,7 @@ from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
+from mmengine.utils import ProgressBar
 
 from mmseg_spml.label_encoding import IGNORE_INDEX
 from mmseg_spml.utils.io import atomic_directory, label_palette, save_label_png
@@ -282,7 +283,9 @@ def split_names(cfg: DemoSceneConfig) -> Dict[str, List[str]]:
     return dict(train=names[: cfg.num_train], val=names[cfg.num_train :])
 
 
-def write_demo_scenes(root: str, cfg: DemoSceneConfig) -> None:
+def write_demo_scenes(
+    root: str, cfg: DemoSceneConfig, progress: bool = False
+) -> None:
     """Write the demo data set to ``root`` atomically.
 
     The data is rendered into a temporary sibling folder which is renamed to
@@ -292,6 +295,7 @@ def write_demo_scenes(root: str, cfg: DemoSceneConfig) -> None:
     Args:
         root (str): Destination folder; must not exist yet.
         cfg (DemoSceneConfig): Data set parameters.
+        progress (bool): Show a progress bar. Default: False.
     """
     with atomic_directory(root, 'meta.json') as tmp:
         for sub in (
@@ -304,7 +308,9 @@ def write_demo_scenes(root: str, cfg: DemoSceneConfig) -> None:
         class_palette = label_palette(DEMO_PALETTE)
         inst_palette = label_palette(_instance_palette())
         splits = split_names(cfg)
-        for index, name in enumerate(splits['train'] + splits['val']):
+        names = splits['train'] + splits['val']
+        bar = ProgressBar(len(names)) if progress else None
+        for index, name in enumerate(names):
             img, semantic, instance = render_scene(cfg, index)
             cv2.imwrite(
                 osp.join(tmp, 'JPEGImages', f'{name}.jpg'),
@@ -321,6 +327,10 @@ def write_demo_scenes(root: str, cfg: DemoSceneConfig) -> None:
                 instance,
                 inst_palette,
             )
+            if bar is not None:
+                bar.update()
+        if bar is not None:
+            print()  # the bar leaves the cursor on its line
         for split, names in splits.items():
             with open(
                 osp.join(tmp, 'ImageSets/Segmentation', f'{split}.txt'), 'w'
@@ -351,15 +361,18 @@ def default_demo_root(cfg: DemoSceneConfig) -> str:
     return osp.join(base, f'demo_scenes-{cfg.fingerprint()}')
 
 
-def ensure_demo_scenes(root: str, cfg: DemoSceneConfig) -> str:
-    """Return ``root``, generating the demo data there first if missing.
+def ensure_demo_scenes(
+    root: str, cfg: DemoSceneConfig, progress: bool = False
+) -> str:
+    """Return ``root``, generating the demo data there first if missing
+    (with a progress bar if ``progress``).
 
     Raises:
         ValueError: If ``root`` holds demo data made with other parameters.
     """
     meta_file = osp.join(root, 'meta.json')
     if not osp.exists(root):
-        write_demo_scenes(root, cfg)
+        write_demo_scenes(root, cfg, progress)
     if not osp.isfile(meta_file):
         raise ValueError(
             f'{root} exists but has no meta.json: it is not a '

@@ -15,8 +15,9 @@ def test_make_demo_data_help(tmp_path):
 def test_make_demo_data_writes_and_rejects_mismatch(tmp_path):
     out = str(tmp_path / 'scenes')
     args = ['--out', out, '--num-train', '3', '--num-val', '2', '--size', '32']
-    run(python_tool('misc/make_demo_data.py', *args), str(tmp_path))
+    proc = run(python_tool('misc/make_demo_data.py', *args), str(tmp_path))
     assert len(os.listdir(osp.join(out, 'JPEGImages'))) == 5
+    assert '5/5' in proc.stdout  # the progress bar
     proc = run(
         python_tool('misc/make_demo_data.py', *args[:-1], '40'),
         str(tmp_path),

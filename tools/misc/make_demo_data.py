@@ -44,7 +44,7 @@ def main(argv=None) -> None:
         sys.exit(f'error: {e}')
     root = args.out or default_demo_root(cfg)
     try:
-        ensure_demo_scenes(root, cfg)
+        ensure_demo_scenes(root, cfg, progress=True)
     except ValueError as e:
         sys.exit(f'error: {e}')
     print(
