@@ -16,6 +16,7 @@ import torch
 import yaml
 
 import mmseg_spml  # noqa: F401  (checkpoint allow-list for torch.load)
+from mmseg_spml.apis import publish_checkpoint
 from tests.helpers.tools import (
     ROOT,
     TINY_CONFIG,
@@ -48,7 +49,7 @@ def trained(tmp_path_factory):
 @pytest.fixture(scope='module')
 def published(trained):
     out = osp.join(str(trained['tmp']), 'publish', 'tiny_spml.pth')
-    return publish_model.publish_checkpoint(trained['ckpt'], out)
+    return publish_checkpoint(trained['ckpt'], out)
 
 
 @pytest.fixture(scope='module')
@@ -89,7 +90,7 @@ def test_publish_strips_training_state_and_names_by_hash(
         assert torch.equal(ckpt['state_dict'][key], value), key
     assert osp.getsize(final) < osp.getsize(trained['ckpt'])
     # Reproducible: the same input gives the same bytes, hence the same name.
-    again = publish_model.publish_checkpoint(
+    again = publish_checkpoint(
         trained['ckpt'], str(tmp_path / 'again' / 'tiny_spml.pth')
     )
     assert osp.basename(again) == osp.basename(final)
