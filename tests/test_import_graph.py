@@ -18,6 +18,7 @@ PACKAGE = osp.join(ROOT, 'mmseg_spml')
 FLOORS = {
     'label_encoding': 0,
     'version': 0,
+    'registry': 1,
     'utils': 1,
     'clustering': 2,
     'datasets': 2,

@@ -90,6 +90,7 @@ ensure_mmcv
 
 "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
     -r "$ROOT/requirements/optional.txt"
+"${PIP[@]}" install -q --no-deps -r "$ROOT/requirements/mim.txt"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 "$PY" -c 'import mmcv.ops, mmseg, mmseg_spml' || {
     log "the environment is incomplete: 'import mmcv.ops, mmseg, mmseg_spml' failed"

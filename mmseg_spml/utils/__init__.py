@@ -10,6 +10,7 @@ from .device import (
     init_cpu_dist,
     resolve_dist_backend,
 )
+from .package_config import register_package_configs
 
 __all__ = [
     'AUTO_BACKEND',
@@ -18,5 +19,6 @@ __all__ = [
     'checkpoint_safe_globals',
     'init_cpu_dist',
     'register_checkpoint_safe_globals',
+    'register_package_configs',
     'resolve_dist_backend',
 ]
