@@ -260,6 +260,13 @@ def main(argv=None) -> int:
     save_json(osp.join(args.out, 'tags.json'), dict(results))
     kind = 'CAM-in-box' if args.boxes else args.method
     print(f'{kind} pseudo labels of {len(names)} images written to {args.out}')
+    if not any(0 in tags for _, tags in results):
+        print(
+            'warning: no image got a background label: the CAMs are high '
+            'everywhere (an undertrained CAM classifier?); a segmenter '
+            'trained on these labels cannot learn background',
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -193,13 +193,20 @@ def relation_options(stage1_config: str, kind: str) -> List[str]:
 
 def label_folder_options(folder: str) -> List[str]:
     """``--cfg-options`` that train on the label PNGs of ``folder`` (with
-    its ``tags.json``) instead of synthesised weak labels."""
+    its ``tags.json``) instead of synthesised weak labels.
+
+    These are the CAM stage's labels: their background comes from the
+    CAMs, and a CAM stage that finds none is a result of the run (its
+    label scores say so; ``make_pseudo_masks.py`` warns), not a
+    background-less annotation set for the dataset to refuse.
+    """
     return [
         f'{DATASET}.weak=None',
         f'{DATASET}.data_prefix.img_path=JPEGImages',
         f'{DATASET}.data_prefix.seg_map_path=SegmentationClass',
         f'{DATASET}.data_prefix.weak_path={folder}',
         f'{DATASET}.tags_file={folder}/tags.json',
+        f'{DATASET}.require_background=False',
     ]
 
 

@@ -150,6 +150,9 @@ def train_stage2(
             f'load_from={stage1_ckpt}',
             f'train_dataloader.dataset.data_prefix.weak_path={pseudo}',
             f'train_dataloader.dataset.tags_file={pseudo}/tags.json',
+            # Labels of the pipeline itself: their quality is measured,
+            # not refused (see WeakSegDataset's require_background).
+            'train_dataloader.dataset.require_background=False',
         ]
     work_dir = osp.join(args.work, name)
     metrics = TOOLS.train(args.stage2, work_dir, args.stage2_options + target)
