@@ -108,7 +108,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         choices=('torch', 'pydensecrf', 'auto'),
         default='auto',
         help='CRF of --crf: the exact torch mean field, the permutohedral '
-        'pydensecrf (optional package, ~500x faster: use the full image '
+        'pydensecrf (optional package, ~100x faster: use the full image '
         'size as MAX_PIXELS) or auto (pydensecrf when installed)',
     )
     parser.add_argument(

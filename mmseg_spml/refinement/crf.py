@@ -257,10 +257,11 @@ def dense_crf(
             (exact message passing is O((HW)^2)).
         chunk_size (int): Kernel rows built at a time by the torch backend
             (memory ``chunk_size * H * W`` elements).
-        backend (str): ``'torch'`` (exact, in this module; O((HW)^2), 12.6 s
-            for a 64 x 64 image with 21 classes on one CPU core),
+        backend (str): ``'torch'`` (exact, in this module; O((HW)^2): 4.4 s
+            for a 64 x 64 image with 21 classes on 2 CPU cores),
             ``'pydensecrf'`` (optional package, permutohedral: approximate
-            and kernel-normalised; 0.05 s for the same image) or ``'auto'``
+            and kernel-normalised; 0.04 s for the same image; both from
+            ``tools/benchmark/crf.py``) or ``'auto'``
             (pydensecrf when importable, else torch). Default: 'auto'.
 
     Returns:
