@@ -10,7 +10,7 @@ runs both over a config's training set.
 
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmcv
 import numpy as np
@@ -45,9 +45,14 @@ class SampleCheck:
 
 
 def _read_png(
-    path: str, what: str, problems: List[str]
+    path: str,
+    what: str,
+    problems: List[str],
+    image: Tuple[str, Optional[Tuple[int, int]]],
 ) -> Optional[np.ndarray]:
-    """A single-channel map, or None with a problem recorded."""
+    """A single-channel map, or None with a problem recorded; a problem
+    too if its shape differs from the image's (``image``: its path and
+    shape, None if it could not be read)."""
     if not osp.isfile(path):
         problems.append(f'{path}: {what} file does not exist')
         return None
@@ -62,6 +67,12 @@ def _read_png(
             f'{path}: {what} must be a single-channel PNG, got shape {shape}'
         )
         return None
+    img_path, img_shape = image
+    if img_shape is not None and data.shape != img_shape:
+        problems.append(
+            f'{path}: {what} has shape {data.shape} but image {img_path} '
+            f'has {img_shape}'
+        )
     return data
 
 
@@ -96,13 +107,8 @@ def check_sample(
         problems.append(f'{img_path}: image cannot be read ({e})')
     weak_path = info.get('weak_map_path')
     if weak_path is not None:
-        raw = _read_png(weak_path, 'weak map', problems)
+        raw = _read_png(weak_path, 'weak map', problems, (img_path, shape))
         if raw is not None:
-            if shape is not None and raw.shape != shape:
-                problems.append(
-                    f'{weak_path}: weak map has shape {raw.shape} but image '
-                    f'{img_path} has {shape}'
-                )
             try:
                 weak = decode_weak_map(
                     raw, weak_path, num_classes, unlabelled_value, void_value
@@ -117,13 +123,10 @@ def check_sample(
                 report.unlabelled_share = float((weak == UNLABELLED).mean())
     sp_path = info.get('superpixel_path')
     if sp_path is not None:
-        regions = _read_png(sp_path, 'superpixel map', problems)
+        regions = _read_png(
+            sp_path, 'superpixel map', problems, (img_path, shape)
+        )
         if regions is not None:
-            if shape is not None and regions.shape != shape:
-                problems.append(
-                    f'{sp_path}: superpixel map has shape {regions.shape} '
-                    f'but image {img_path} has {shape}'
-                )
             report.regions = len(np.unique(regions))
     tags = info.get('img_tags')
     if tags is None:

@@ -19,14 +19,13 @@ import sys
 
 import cv2
 import numpy as np
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import DictAction
 from mmseg.registry import DATASETS
 from skimage.segmentation import find_boundaries
 
 import mmseg_spml  # noqa: F401  (registers the datasets and transforms)
 from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
-from mmseg_spml.utils.cli import doc_parser
+from mmseg_spml.utils.cli import doc_parser, load_tool_config
 
 
 def render(sample: dict, classes, palette) -> np.ndarray:
@@ -76,10 +75,7 @@ def main(argv=None) -> int:
     parser.add_argument('--num', type=int, default=10)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = load_tool_config(args)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     classes = dataset.metainfo['classes']
     palette = dataset.metainfo.get('palette') or [

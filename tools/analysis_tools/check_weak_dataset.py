@@ -21,8 +21,7 @@ from functools import partial
 from typing import List, Optional
 
 import numpy as np
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import DictAction
 from mmseg.registry import DATASETS
 
 import mmseg_spml  # noqa: F401  (registers the datasets and transforms)
@@ -32,7 +31,7 @@ from mmseg_spml.datasets.checks import (
     coverage_problems,
 )
 from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
-from mmseg_spml.utils.cli import doc_parser
+from mmseg_spml.utils.cli import doc_parser, load_tool_config
 from mmseg_spml.utils.io import save_json
 from mmseg_spml.utils.parallel import map_with_progress
 
@@ -83,10 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--nproc', type=int, default=1)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = load_tool_config(args)
     dataset_cfg = cfg.train_dataloader.dataset
     encoding = weak_encoding(dataset_cfg.get('pipeline'))
     try:
