@@ -12,13 +12,14 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import mmcv
 import numpy as np
 from PIL import Image
 
 from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 
+from .transforms.loading import read_label_map
 from .weak_encoding import decode_weak_map, suspicious_encoding
+from .weak_seg_dataset import ADD_BACKGROUND
 
 
 @dataclass
@@ -57,15 +58,12 @@ def _read_png(
         problems.append(f'{path}: {what} file does not exist')
         return None
     try:
-        data = mmcv.imread(path, flag='unchanged', backend='pillow')
+        data = read_label_map(path)
+    except ValueError as e:  # not a single-channel map
+        problems.append(f'{e} ({what})')
+        return None
     except Exception as e:  # noqa: BLE001  (any decoder error is reported)
         problems.append(f'{path}: {what} cannot be read ({e})')
-        return None
-    if data is None or data.ndim != 2:
-        shape = None if data is None else data.shape
-        problems.append(
-            f'{path}: {what} must be a single-channel PNG, got shape {shape}'
-        )
         return None
     img_path, img_shape = image
     if img_shape is not None and data.shape != img_shape:
@@ -169,10 +167,8 @@ def coverage_problems(
     if weak_maps and coverage['labelled'][0] == 0:
         problems.append(
             f'no weak map labels the background ({classes[0]!r}, class 0): '
-            'a segmenter trained on them never learns background; add '
-            'background labels (for points: ScribbleSup scribbles reduced '
-            'to points, tools/dataset_converters/scribblesup.py '
-            '--length-ratio 0)'
+            f'a segmenter trained on them never learns background; '
+            f'{ADD_BACKGROUND}'
         )
     absent = [
         f'{i} ({classes[i]})'

@@ -11,6 +11,14 @@ from mmseg.registry import DATASETS
 
 from mmseg_spml.label_encoding import MAX_CLASSES
 
+#: How to give a weak training set the background labels it lacks (the end
+#: of every message that reports one without them).
+ADD_BACKGROUND = (
+    'add background labels (for points: ScribbleSup scribbles reduced to '
+    'points, tools/dataset_converters/scribblesup.py --length-ratio 0, or '
+    'background clicks with "cls": 0)'
+)
+
 
 @DATASETS.register_module()
 class WeakSegDataset(BaseSegDataset):
@@ -140,11 +148,8 @@ class WeakSegDataset(BaseSegDataset):
                 f'no image of {self.tags_file} has the background class 0: '
                 'the weak maps of '
                 f'{self.data_prefix["weak_path"]} label objects only, and a '
-                'segmenter trained on them never learns background. Add '
-                'background labels (for points: ScribbleSup scribbles '
-                'reduced to points, tools/dataset_converters/scribblesup.py '
-                '--length-ratio 0, or background clicks with "cls": 0), or '
-                'set require_background=False if class 0 is not a '
-                'background'
+                f'segmenter trained on them never learns background: '
+                f'{ADD_BACKGROUND}, or set require_background=False if '
+                'class 0 is not a background'
             )
         return data_list

@@ -42,9 +42,7 @@ def weak_encoding(pipeline: Optional[list]) -> dict:
     encoding = dict(unlabelled_value=UNLABELLED, void_value=IGNORE_INDEX)
     for step in pipeline or []:
         if step.get('type') == 'LoadWeakAnnotations':
-            encoding.update(
-                {k: step[k] for k in encoding if k in step},
-            )
+            encoding.update({k: step[k] for k in encoding if k in step})
     return encoding
 
 

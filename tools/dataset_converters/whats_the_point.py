@@ -33,6 +33,7 @@ from mmseg_spml.datasets.converters import (
     parse_clicks,
     rasterize_clicks,
 )
+from mmseg_spml.datasets.weak_seg_dataset import ADD_BACKGROUND
 from mmseg_spml.datasets.weak_synthesis import image_tags
 from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import (
@@ -128,9 +129,7 @@ def main(argv=None) -> int:
     if not any(0 in tags for _, tags, _, _ in results):
         print(
             'warning: no map has a background label (class 0); '
-            'WeakSegDataset refuses to train on them. Add background '
-            'clicks ("cls": 0) or use scribblesup.py --length-ratio 0 for '
-            "SPML's point setting",
+            f'WeakSegDataset refuses to train on them: {ADD_BACKGROUND}',
             file=sys.stderr,
         )
     return 0

@@ -4,6 +4,7 @@ list (Pascal VOC's, or a user's) and its PNG palette."""
 
 import os.path as osp
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -72,23 +73,27 @@ class ClassList:
     def __len__(self) -> int:
         return len(self.names)
 
+    @cached_property
+    def _ids(self) -> Dict[str, int]:
+        """Compared name -> id."""
+        return {_key(n): i for i, n in enumerate(self.names)}
+
     def id_of(self, name: str, source: str) -> int:
         """The id of ``name`` as written in the annotation file ``source``.
 
         Raises:
             ValueError: For an unknown name, naming the file and the list.
         """
-        keys = [_key(n) for n in self.names]
         key = _key(name)
         key = _key(self.aliases.get(key, key))
-        if key not in keys:
+        if key not in self._ids:
             raise ValueError(
                 f'{source}: unknown class name {name!r}; expected one of '
                 f'{", ".join(self.names)} ({self.source})'
             )
-        return keys.index(key)
+        return self._ids[key]
 
-    @property
+    @cached_property
     def palette(self) -> list:
         """The 256-entry PNG palette of label maps: VOC's colours, then
         fixed pseudo-random ones for further classes."""

@@ -21,7 +21,15 @@ from ..weak_encoding import (
 from ..weak_synthesis import image_tags
 
 
-def _read_map(path: str, backend_args: Optional[dict]) -> np.ndarray:
+def read_label_map(
+    path: str, backend_args: Optional[dict] = None
+) -> np.ndarray:
+    """A single-channel PNG (weak map, superpixels) as stored, as the
+    loading transforms read it.
+
+    Raises:
+        ValueError: If the image has more than one channel.
+    """
     data = mmcv.imfrombytes(
         fileio.get(path, backend_args=backend_args),
         flag='unchanged',
@@ -99,7 +107,7 @@ class LoadWeakAnnotations(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         path = results['weak_map_path']
-        raw = _read_map(path, self.backend_args)
+        raw = read_label_map(path, self.backend_args)
         _check_shape(path, raw, results)
         weak = decode_weak_map(
             raw,
@@ -149,7 +157,7 @@ class LoadSuperpixels(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         path = results['superpixel_path']
-        regions = _read_map(path, self.backend_args).astype(np.int32)
+        regions = read_label_map(path, self.backend_args).astype(np.int32)
         _check_shape(path, regions, results)
         results['gt_superpixel'] = regions
         if 'gt_superpixel' not in results.setdefault('seg_fields', []):
