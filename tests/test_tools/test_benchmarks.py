@@ -7,6 +7,7 @@ import os.path as osp
 
 import pytest
 
+from mmseg_spml.models.losses.segsort.relations import base
 from tests.helpers.tools import ROOT, load_tool, python_tool, run
 
 DEMO_CONFIG = 'spml_efflite0-d16_1xb8-1k_demo-scenes-scribbles-128x128.py'
@@ -54,6 +55,35 @@ def test_segsort_loss_benchmark_writes_json(tmp_path, capsys):
     assert result['segments'] > 0 and result['memory_protos'] > 0
     assert result['step_s'] > 0 and result['clustering_s'] > 0
     assert result['peak_mib'] >= result['base_mib'] - 1
+
+
+def test_likelihood_benchmark_compares_both_implementations(tmp_path, capsys):
+    tool = load_tool('benchmark/likelihood.py')
+    out = tmp_path / 'likelihood.json'
+    args = ['--batches', '1', '--size', '32', '--grid', '2', '--repeats', '2']
+    args += ['--superpixel-size', '8', '--profile', '--json', str(out)]
+    assert tool.main(args) == 0
+    assert '| 1 |' in capsys.readouterr().out
+    (row,) = json.loads(out.read_text())['rows']
+    assert set(row['losses']['v1']) == {
+        'loss_sem_ann', 'loss_sem_occ', 'loss_img_sim'
+    }  # fmt: skip
+    assert row['max_rel_value_error'] < 1e-4
+    assert row['max_rel_grad_error'] < 1e-4
+    assert all(len(t) == 2 for t in row['times'].values())
+    assert row['peak_mib']['v1'] > 0 and row['peak_mib']['current'] > 0
+    assert 0 < row['profile']['mm_share_of_likelihood'] <= 1
+
+
+def test_likelihood_baseline_is_swapped_in_and_out():
+    tool = load_tool('benchmark/likelihood_v1.py')
+    current = base.pixel_segment_nll
+    with tool.use_likelihood('v1'):
+        assert base.pixel_segment_nll is tool.pixel_segment_nll
+    assert base.pixel_segment_nll is current
+    with pytest.raises(ValueError, match="'current' or 'v1'"):
+        with tool.use_likelihood('v2'):
+            pass
 
 
 def test_crf_benchmark_times_each_backend(tmp_path, capsys):

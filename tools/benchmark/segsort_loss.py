@@ -13,11 +13,15 @@ the segments, as the loss runs them) and then the whole loss, forward and
 backward. Peak memory is that of the process (peak RSS on CPU, so run one
 point per process; ``run_suite.py`` does) or of the CUDA allocator during
 the timed loop; ``--json`` writes the results as a dict.
+``--likelihood v1`` runs the relations on the previous implementation of
+the likelihood (``likelihood_v1.py``), for ``likelihood.py``'s peak-memory
+comparison.
 
 Example:
     python tools/benchmark/segsort_loss.py --repeats 3
     python tools/benchmark/segsort_loss.py --device cuda --batch 16
     python tools/benchmark/segsort_loss.py --batch 4 --json out.json
+    python tools/benchmark/segsort_loss.py --batch 4 --likelihood v1
 """
 
 import argparse
@@ -50,6 +54,7 @@ from _common import (  # noqa: E402
     sync,
     write_json,
 )
+from likelihood_v1 import use_likelihood  # noqa: E402
 
 
 def make_inputs(
@@ -193,12 +198,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='side of the square superpixels in embedding pixels',
     )
     parser.add_argument('--chunk', type=int, default=4096)
+    parser.add_argument(
+        '--likelihood',
+        default='current',
+        choices=['current', 'v1'],
+        help='implementation of the pixel-to-segment likelihood',
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    record = measure(args)
+    with use_likelihood(args.likelihood):
+        record = measure(args)
     print(
         '| device | batch | dim | size | grid | memory protos | '
         'median s/step | peak MiB | segments/batch | median clustering s |'

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg_spml.models.losses import pixel_segment_nll
+from mmseg_spml.models.losses.segsort import pixel_segment
 from mmseg_spml.models.losses.segsort.pixel_segment import MAX_CONCENTRATION
 
 
@@ -91,28 +92,45 @@ def test_hand_computed_multi_hot_and_groups():
     assert loss.item() == 0.0 and count.item() == 1
 
 
+@pytest.mark.parametrize('key_rows', [0, 10**9], ids=['by-rows', 'one-hot'])
 @pytest.mark.parametrize(
-    'multi_hot, groups',
-    [(False, False), (True, False), (False, True), (True, True)],
+    'multi_hot, groups, memory',
+    [
+        (False, False, False),
+        (True, False, False),
+        (False, True, False),
+        (True, True, False),
+        (False, False, True),
+        (True, False, True),
+    ],
 )
-def test_matches_naive_with_gradients_for_any_chunking(multi_hot, groups):
+def test_matches_naive_with_gradients_for_any_chunking(
+    multi_hot, groups, memory, key_rows, monkeypatch
+):
+    # Both ways of summing per segment key (key by key over its rows, or
+    # by a one-hot product), forced by the rows-per-key threshold.
+    monkeypatch.setattr(pixel_segment, '_MIN_KEY_ROWS', key_rows)
     g = torch.Generator().manual_seed(0)
     emb = F.normalize(torch.randn(37, 8, generator=g), dim=1)
     protos = F.normalize(torch.randn(11, 8, generator=g), dim=1)
+    mem = F.normalize(torch.randn(7 if memory else 0, 8, generator=g), dim=1)
     own = torch.randint(-1, 11, (37,), generator=g)
     if multi_hot:
         pix = (torch.rand(37, 4, generator=g) > 0.6).long()
-        pro = (torch.rand(11, 4, generator=g) > 0.6).long()
+        pro = (torch.rand(11 + len(mem), 4, generator=g) > 0.6).long()
     else:
         pix = torch.randint(0, 3, (37,), generator=g)
-        pro = torch.randint(0, 3, (11,), generator=g)
+        pro = torch.randint(0, 3, (11 + len(mem),), generator=g)
     pg = torch.randint(0, 2, (37,), generator=g) if groups else None
     qg = torch.randint(0, 2, (11,), generator=g) if groups else None
     kappa = 6.0
     ref_e = emb.double().requires_grad_()
     ref_p = protos.double().requires_grad_()
-    ref = naive_nll(ref_e, ref_p, own, pix, pro, kappa, pg, qg)
+    ref = naive_nll(
+        ref_e, torch.cat([ref_p, mem.double()]), own, pix, pro, kappa, pg, qg
+    )
     ref.backward()
+    extra = dict(memory_protos=mem, memory_labels=pro[11:]) if memory else {}
     for chunk in (5, 1000, 1):
         e = emb.clone().requires_grad_()
         p = protos.clone().requires_grad_()
@@ -121,11 +139,12 @@ def test_matches_naive_with_gradients_for_any_chunking(multi_hot, groups):
             p,
             own,
             pix,
-            pro,
+            pro[:11],
             kappa,
             pg,
             qg,
             chunk_size=chunk,
+            **extra,
         )
         loss.backward()
         assert loss.item() == pytest.approx(ref.item(), rel=1e-5)
@@ -135,6 +154,45 @@ def test_matches_naive_with_gradients_for_any_chunking(multi_hot, groups):
         torch.testing.assert_close(
             p.grad.double(), ref_p.grad, rtol=1e-4, atol=1e-6
         )
+
+
+def test_memory_is_constant_and_not_grouped():
+    emb = F.normalize(torch.randn(6, 4), dim=1)
+    protos = F.normalize(torch.randn(3, 4), dim=1)
+    mem = F.normalize(torch.randn(5, 4), dim=1).requires_grad_()
+    labels = torch.tensor([0, 1, 0, 1, 0, 1])
+    loss, _ = pixel_segment_nll(
+        emb.requires_grad_(),
+        protos,
+        torch.tensor([0, 1, 2, 0, 1, 2]),
+        labels,
+        labels[:3],
+        8.0,
+        memory_protos=mem,
+        memory_labels=labels[:5],
+    )
+    loss.backward()
+    assert mem.grad is None and emb.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='cannot be grouped'):
+        pixel_segment_nll(
+            emb, protos, torch.zeros(6).long(), labels, labels[:3], 8.0,
+            pixel_groups=labels, proto_groups=labels[:3],
+            memory_protos=mem, memory_labels=labels[:5],
+        )  # fmt: skip
+    with pytest.raises(ValueError, match='go together'):
+        pixel_segment_nll(
+            emb, protos, torch.zeros(6).long(), labels, labels[:3], 8.0,
+            memory_protos=mem,
+        )  # fmt: skip
+
+
+def test_multi_hot_labels_must_be_binary():
+    emb = F.normalize(torch.randn(2, 3), dim=1)
+    with pytest.raises(ValueError, match='proto_labels: multi-hot rows'):
+        pixel_segment_nll(
+            emb, emb, torch.arange(2), torch.ones(2, 2), 2 * torch.ones(2, 2),
+            4.0,
+        )  # fmt: skip
 
 
 def test_nothing_contributes_gives_zero_not_nan():

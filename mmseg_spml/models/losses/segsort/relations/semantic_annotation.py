@@ -1,5 +1,4 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-import torch
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -31,13 +30,13 @@ class SemanticAnnotation(BaseRelation):
         mem_keep = batch.mem_labels < c
         if not pix.any() or not (seg_keep.any() or mem_keep.any()):
             return self.no_pixels(batch)
-        protos = torch.cat(
-            [batch.protos[seg_keep], batch.mem_protos[mem_keep]]
-        )
-        labels = torch.cat(
-            [batch.seg_labels[seg_keep], batch.mem_labels[mem_keep]]
-        )
         own = index_of(seg_keep)[batch.pix_seg[pix]]
         return self.nll(
-            batch.pix_emb[pix], protos, own, batch.pix_label[pix], labels
+            batch.pix_emb[pix],
+            batch.protos[seg_keep],
+            own,
+            batch.pix_label[pix],
+            batch.seg_labels[seg_keep],
+            memory_protos=batch.mem_protos[mem_keep],
+            memory_labels=batch.mem_labels[mem_keep],
         )

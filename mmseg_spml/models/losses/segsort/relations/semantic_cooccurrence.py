@@ -1,5 +1,4 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-import torch
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -29,17 +28,12 @@ class SemanticCooccurrence(BaseRelation):
         if batch.pix_emb.shape[0] == 0:
             return self.no_pixels(batch)
         img_tags = foreground_tags(batch.tags)
-        protos = torch.cat([batch.protos, batch.mem_protos])
-        proto_tags = torch.cat(
-            [
-                img_tags[batch.seg_images],
-                foreground_tags(batch.mem_tags).to(img_tags.dtype),
-            ]
-        )
         return self.nll(
             batch.pix_emb,
-            protos,
+            batch.protos,
             batch.pix_seg,
             img_tags[batch.pix_image],
-            proto_tags,
+            img_tags[batch.seg_images],
+            memory_protos=batch.mem_protos,
+            memory_labels=foreground_tags(batch.mem_tags).to(img_tags.dtype),
         )
