@@ -84,14 +84,13 @@ def _spherical_kmeans(
     mask = valid.reshape(n, h * w)
     labels = grid_cluster_labels(grid, h, w, features.device).flatten()
     labels = labels.expand(n, -1).clone()  # (N, HW)
-    weights = mask.unsqueeze(-1).to(feats.dtype)
+    weights = mask.to(feats.dtype)
+    weighted = feats * weights.unsqueeze(-1)  # invalid pixels count 0
     for _ in range(num_iters):
         centres = feats.new_zeros(n, k, d).scatter_add_(
-            1, labels.unsqueeze(-1).expand(-1, -1, d), feats * weights
+            1, labels.unsqueeze(-1).expand(-1, -1, d), weighted
         )
-        counts = feats.new_zeros(n, k).scatter_add_(
-            1, labels, weights.squeeze(-1)
-        )
+        counts = feats.new_zeros(n, k).scatter_add_(1, labels, weights)
         centres = F.normalize(centres, dim=-1)
         sim = torch.bmm(feats, centres.transpose(1, 2))  # (N, HW, K)
         sim = sim.masked_fill((counts == 0).unsqueeze(1), float('-inf'))

@@ -129,7 +129,9 @@ def peak_memory(args: argparse.Namespace, batch: int, impl: str) -> float:
         for key in ('batch', 'dim', 'size', 'grid', 'classes', 'memory'):
             cmd += [f'--{key}', str(opts[key])]
         cmd += ['--superpixel-size', str(args.superpixel_size)]
-        cmd += ['--chunk', str(args.chunk), '--device', args.device]
+        if args.chunk:
+            cmd += ['--chunk', str(args.chunk)]
+        cmd += ['--device', args.device]
         cmd += ['--repeats', '1', '--likelihood', impl, '--json', path]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         with open(path) as f:
@@ -172,7 +174,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--classes', type=int, default=21)
     parser.add_argument('--memory', type=int, default=2)
     parser.add_argument('--superpixel-size', type=int, default=16)
-    parser.add_argument('--chunk', type=int, default=4096)
+    parser.add_argument(
+        '--chunk',
+        type=int,
+        default=None,
+        help='pixels per chunk of the likelihood (default: automatic; the '
+        'baseline then takes its own default, 4096)',
+    )
     parser.add_argument(
         '--rtol',
         type=float,

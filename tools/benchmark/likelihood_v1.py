@@ -266,10 +266,11 @@ def pixel_segment_nll(
     proto_groups: Optional[Tensor] = None,
     memory_protos: Optional[Tensor] = None,
     memory_labels: Optional[Tensor] = None,
-    chunk_size: int = 4096,
+    chunk_size: Optional[int] = None,
 ) -> Tuple[Tensor, Tensor]:
     """The baseline with the package's signature: memory prototypes are
-    appended (detached) to the prototypes."""
+    appended (detached) to the prototypes; chunks of 4096 pixels unless
+    ``chunk_size`` is given (its default then)."""
     if memory_protos is not None:
         prototypes = torch.cat([prototypes, memory_protos.detach()])
         proto_labels = torch.cat(
@@ -284,7 +285,7 @@ def pixel_segment_nll(
         concentration,
         pixel_groups,
         proto_groups,
-        chunk_size,
+        chunk_size or 4096,
     )
 
 

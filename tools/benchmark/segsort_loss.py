@@ -197,7 +197,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=16,
         help='side of the square superpixels in embedding pixels',
     )
-    parser.add_argument('--chunk', type=int, default=4096)
+    parser.add_argument(
+        '--chunk',
+        type=int,
+        default=None,
+        help='pixels per chunk of the likelihood (default: automatic)',
+    )
     parser.add_argument(
         '--likelihood',
         default='current',

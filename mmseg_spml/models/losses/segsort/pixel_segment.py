@@ -60,6 +60,13 @@ from mmseg_spml.utils.device import autocast_disabled
 #: normal range ends at about -87.
 MAX_CONCENTRATION = 40.0
 
+#: With automatic chunks, a block of pixels x prototypes holds about this
+#: many floats on CPU (6 MiB: it stays in a last-level cache of a few tens
+#: of MiB between the passes over it and the matrix products that read
+#: it), with 256 to 4096 pixels per chunk; other devices take 4096 pixels.
+_CPU_BLOCK_FLOATS = 3 * 2**19
+_MIN_ROWS, _MAX_ROWS = 256, 4096
+
 #: Fewest prototypes per key, on average, for which a block is reduced and
 #: scaled key by key (one call per key over its rows); below, by one-hot
 #: products (e.g. superpixel keys with a few segments each).
@@ -189,13 +196,21 @@ def _relation(
     return _Relation(pix_key, proto_key, pos, neg, own, own_neg, has_other)
 
 
+def _chunk_rows(num_protos: int, device: torch.device) -> int:
+    """Pixels per chunk against ``num_protos`` prototypes."""
+    if device.type != 'cpu':
+        return _MAX_ROWS
+    rows = _CPU_BLOCK_FLOATS // max(num_protos, 1)
+    return min(max(rows, _MIN_ROWS), _MAX_ROWS)
+
+
 def _blocks(
     pix_groups: Optional[Tensor],
     proto_groups: Optional[Tensor],
     proto_key: Tensor,
     constant: Tensor,
     num_pixels: int,
-    chunk_size: int,
+    chunk_size: Optional[int],
 ) -> List[_Block]:
     """The chunks: with groups, each chunk of pixels lies in one group and
     meets that group's prototypes only; blocks without prototypes are
@@ -208,7 +223,9 @@ def _blocks(
             ``constant``, then key (keys are numbered by group first).
         constant (Tensor): bool (S, ), memory prototypes (no gradient).
         num_pixels (int): P.
-        chunk_size (int): Pixels per chunk.
+        chunk_size (int, optional): Pixels per chunk; None: chosen per
+            group from its number of prototypes (see
+            :data:`_CPU_BLOCK_FLOATS`).
     """
     if not len(proto_key):
         return []
@@ -244,10 +261,11 @@ def _blocks(
                 runs.append((begin - lo, run_ends[r] - lo, run_keys[r] - k0))
             r += 1
         n_train = trainable[hi - 1] - (trainable[lo - 1] if lo else 0)
-        for s in range(start, stop, chunk_size):
+        step = chunk_size or _chunk_rows(hi - lo, proto_key.device)
+        for s in range(start, stop, step):
             blocks.append(
                 _Block(
-                    slice(s, min(s + chunk_size, stop)),
+                    slice(s, min(s + step, stop)),
                     slice(lo, hi),
                     slice(k0, k1),
                     runs,
@@ -257,92 +275,202 @@ def _blocks(
     return blocks
 
 
-def _chunk(
-    emb: Tensor,
-    protos: Tensor,
+def _augmented(
+    emb: Tensor, protos: Tensor, kappa: float
+) -> Tuple[Tensor, Tensor]:
+    """``[mu, 1]`` (S, D + 1) and ``[kappa e, -peak]`` transposed,
+    (D + 1, P), whose products are ``kappa mu_j . e_i - peak_i`` with
+    ``peak_i = kappa |e_i| max_j |mu_j|``, a bound of pixel ``i``'s largest
+    logit. The pixels' side is stored transposed: a transposed view of
+    (P, D + 1) with odd D + 1 makes the product ~1.5x slower on CPU."""
+    peak = (kappa * protos.norm(dim=1).amax()) * emb.norm(dim=1)
+    return (
+        torch.cat([protos, torch.ones_like(protos[:, :1])], dim=1),
+        torch.cat([kappa * emb.t(), -peak[None]], dim=0),
+    )
+
+
+class _Exponentials(NamedTuple):
+    """A block between the two passes of a wave.
+
+    Attributes:
+        a (Tensor): (segments, pixels) exponentials, in the work buffer.
+        pos (Tensor): float (pixels, keys), positive table of the block.
+        neg (Tensor): float (pixels, keys), negative table of the block.
+        with_own (Tensor): long, pixels of the block with an own segment.
+        own_rows (Tensor): long, their own segment's row in ``a``.
+        local (Tensor, optional): long (segments, ) key of each row, for
+            the one-hot products; None: the block goes key by key.
+    """
+
+    a: Tensor
+    pos: Tensor
+    neg: Tensor
+    with_own: Tensor
+    own_rows: Tensor
+    local: Optional[Tensor]
+
+
+def _exponentials(
+    augmented: Tuple[Tensor, Tensor],
     rel: _Relation,
     block: _Block,
-    kappa: float,
-    grads: Tuple[Optional[Tensor], Optional[Tensor]],
-    work: Tensor,
-) -> Tuple[Tensor, Tensor]:
-    """Loss terms of a block's pixels; their gradients w.r.t. the float32
-    inputs (up to the upstream factor) go into ``grads`` ((P, D) and
-    (S, D) buffers, or None).
-
-    The block's exponentials, (segments, pixels), live in ``work``, a flat
-    buffer of at least the largest block's size reused from chunk to
-    chunk: a fresh buffer that size costs as much to map as the matrix
-    product that fills it.
+    a: Tensor,
+) -> Tuple[_Exponentials, Tensor, Tensor, Tensor]:
+    """First pass over a block: its exponentials (into ``a``, (segments,
+    pixels)) and their sums.
 
     Returns:
-        tuple[Tensor, Tensor]: Sum of the chunk's ``L_i`` and the number of
-        pixels with a numerator.
+        tuple: The :class:`_Exponentials`, then per pixel (pixels, ): the
+        sum over positives and the sum over negatives, both without the
+        own segment, and the own segment's exponential (0 if none).
     """
     rows, cols = block.rows, block.cols
-    e, mu = emb[rows], protos[cols]
     pix_key = rel.pix_key[rows]
-    pos = rel.pos[:, block.keys][pix_key]  # (chunk, keys)
+    pos = rel.pos[:, block.keys][pix_key]  # (pixels, keys)
     neg = rel.neg[:, block.keys][pix_key]
-    own_neg = rel.own_neg[rows]
-    has_other = rel.has_other[rows]
-
-    # kappa mu_j . e_i - peak_i in one product, [mu, 1] . [kappa e, -peak],
-    # with peak_i = kappa |e_i| max_j |mu_j| >= every logit of pixel i.
-    peak = (kappa * mu.norm(dim=1).amax()) * e.norm(dim=1)
-    a = work[: len(mu) * len(e)].view(len(mu), len(e))
-    torch.mm(
-        torch.cat([mu, torch.ones_like(mu[:, :1])], dim=1),
-        torch.cat([kappa * e, -peak[:, None]], dim=1).t(),
-        out=a,
-    ).exp_()
+    torch.mm(augmented[0][cols], augmented[1][:, rows], out=a).exp_()
     with_own = torch.nonzero(rel.own[rows] >= 0).squeeze(1)
     own_rows = rel.own[rows][with_own] - cols.start
-    own_a = torch.zeros_like(peak)
+    own_a = a.new_zeros(a.shape[1])
     own_a[with_own] = a[own_rows, with_own]
     a[own_rows, with_own] = 0
-    # Per-key sums (own excluded): over each key's rows when they are long
-    # enough to amortise one call per key, else by a one-hot product.
+    # Per-key sums: over each key's rows when they are long enough to
+    # amortise one call per key, else by a one-hot product.
     num_keys = block.keys.stop - block.keys.start
-    by_rows = len(mu) >= _MIN_KEY_ROWS * len(block.runs)
-    if by_rows:
-        sums = e.new_zeros(num_keys, len(e))
+    local = None
+    if len(a) >= _MIN_KEY_ROWS * len(block.runs):
+        sums = a.new_zeros(num_keys, a.shape[1])
         for lo, hi, k in block.runs:
             sums[k] += a[lo:hi].sum(0)
     else:
         local = rel.proto_key[cols] - block.keys.start
         sums = F.one_hot(local, num_keys).to(a.dtype).t() @ a
+    a[own_rows, with_own] = own_a[with_own]
     sums = sums.t()
-    negs = (sums * neg).sum(1) + own_a * own_neg
-    num = torch.where(has_other, (sums * pos).sum(1), own_a)
+    state = _Exponentials(a, pos, neg, with_own, own_rows, local)
+    return state, (sums * pos).sum(1), (sums * neg).sum(1), own_a
+
+
+def _gradients(
+    emb: Tensor,
+    protos: Tensor,
+    block: _Block,
+    state: _Exponentials,
+    coefs: Tuple[Tensor, Tensor, Tensor],
+    grads: Tuple[Optional[Tensor], Optional[Tensor]],
+) -> None:
+    """Second pass: scale the exponentials into ``d L_i / d (e_i . mu_j)``
+    and add the block's gradients to ``grads``.
+
+    Args:
+        coefs (tuple[Tensor, Tensor, Tensor]): Per pixel of the block: the
+            coefficient of its negatives, of its other positives, and of
+            its own segment (its gradient times its exponential's
+            inverse).
+    """
+    a, pos, neg = state.a, state.pos, state.neg
+    neg_coef, other_coef, own_coef = coefs
+    # One row of coefficients per segment key, broadcast over its
+    # segments; the own segment's set alone.
+    per_key = (neg * neg_coef[:, None] + pos * other_coef[:, None]).t()
+    per_key = per_key.contiguous()
+    with_own, own_rows = state.with_own, state.own_rows
+    own_grad = a[own_rows, with_own] * own_coef[with_own]
+    if state.local is None:
+        for lo, hi, k in block.runs:
+            a[lo:hi].mul_(per_key[k])
+    else:
+        a.mul_(per_key[state.local])
+    a[own_rows, with_own] = own_grad
+    grad_emb, grad_protos = grads
+    rows, cols = block.rows, block.cols
+    if grad_emb is not None:
+        grad_emb[rows] = a.t() @ protos[cols]
+    if grad_protos is not None and block.trainable:
+        first = cols.start
+        grad_protos[first : first + block.trainable] += (
+            a[: block.trainable] @ emb[rows]
+        )
+
+
+def _wave(
+    emb: Tensor,
+    protos: Tensor,
+    augmented: Tuple[Tensor, Tensor],
+    rel: _Relation,
+    blocks: List[_Block],
+    kappa: float,
+    grads: Tuple[Optional[Tensor], Optional[Tensor]],
+    work: Tensor,
+) -> Tuple[Tensor, Tensor]:
+    """Loss terms of consecutive blocks whose exponentials fit ``work``
+    together; their gradients w.r.t. the float32 inputs (up to the
+    upstream factor) go into ``grads`` ((P, D) and (S, D) buffers, or
+    None). ``augmented``: :func:`_augmented` of the inputs.
+
+    Small blocks (e.g. one image's pixels against its own segments) are
+    thus handled a wave at a time: one pass over the blocks' exponentials,
+    the per-pixel arithmetic of all their pixels at once, then a pass that
+    turns the exponentials into gradients.
+
+    Returns:
+        tuple[Tensor, Tensor]: Sum of the blocks' ``L_i`` and the number of
+        pixels with a numerator.
+    """
+    states, pos_sums, neg_sums, own_exps = [], [], [], []
+    offset = 0
+    for block in blocks:
+        shape = (block.cols.stop - block.cols.start,
+                 block.rows.stop - block.rows.start)  # fmt: skip
+        a = work[offset : offset + shape[0] * shape[1]].view(shape)
+        offset += a.numel()
+        state, pos_sum, neg_sum, own_a = _exponentials(
+            augmented, rel, block, a
+        )
+        states.append(state)
+        pos_sums.append(pos_sum)
+        neg_sums.append(neg_sum)
+        own_exps.append(own_a)
+    rows = slice(blocks[0].rows.start, blocks[-1].rows.stop)
+    own_a = torch.cat(own_exps)
+    negs = torch.cat(neg_sums) + own_a * rel.own_neg[rows]
+    has_other = rel.has_other[rows]
+    num = torch.where(has_other, torch.cat(pos_sums), own_a)
     has_num = num > 0
     safe_num = torch.where(has_num, num, torch.ones_like(num))
     nll = torch.where(has_num, torch.log1p(negs / safe_num), 0.0)
-
-    grad_emb, grad_protos = grads
-    if grad_emb is not None or grad_protos is not None:
-        # d L_i / d (e_i . mu_j): one row per segment key, broadcast over
-        # the key's segments; the own segment's alone.
+    if grads[0] is not None or grads[1] is not None:
         neg_coef = torch.where(has_num, kappa / (num + negs), 0.0)
         num_coef = -neg_coef * (negs / safe_num)
         other_coef = torch.where(has_other, num_coef, 0.0)
-        per_key = (neg * neg_coef[:, None] + pos * other_coef[:, None]).t()
-        per_key = per_key.contiguous()
-        if by_rows:
-            for lo, hi, k in block.runs:
-                a[lo:hi].mul_(per_key[k])
-        else:
-            a.mul_(per_key[local])
-        own_coef = neg_coef * own_neg + torch.where(has_other, 0.0, num_coef)
-        a[own_rows, with_own] = (own_a * own_coef)[with_own]
-        if grad_emb is not None:
-            grad_emb[rows] = a.t() @ mu
-        if grad_protos is not None and block.trainable:
-            first = cols.start
-            grad_protos[first : first + block.trainable] += (
-                a[: block.trainable] @ e
+        own_coef = neg_coef * rel.own_neg[rows] + torch.where(
+            has_other, 0.0, num_coef
+        )
+        for block, state in zip(blocks, states):
+            r = slice(
+                block.rows.start - rows.start, block.rows.stop - rows.start
             )
+            coefs = (neg_coef[r], other_coef[r], own_coef[r])
+            _gradients(emb, protos, block, state, coefs, grads)
     return nll.sum(), has_num.sum()
+
+
+def _waves(blocks: List[_Block], max_floats: int) -> List[List[_Block]]:
+    """Consecutive blocks grouped while their exponentials total at most
+    ``max_floats`` (a block larger than that is a wave alone)."""
+    waves, size = [], 0
+    for block in blocks:
+        n = (block.rows.stop - block.rows.start) * (
+            block.cols.stop - block.cols.start
+        )
+        if waves and size + n <= max_floats:
+            waves[-1].append(block)
+            size += n
+        else:
+            waves.append([block])
+            size = n
+    return waves
 
 
 class _PixelSegmentNLL(torch.autograd.Function):
@@ -363,15 +491,20 @@ class _PixelSegmentNLL(torch.autograd.Function):
             )
             if len(memory):
                 mu = torch.cat([mu, memory.float()])
+            waves = _waves(blocks, _CPU_BLOCK_FLOATS)
             size = max(
-                (b.rows.stop - b.rows.start) * (b.cols.stop - b.cols.start)
-                for b in blocks
-            ) if blocks else 0  # fmt: skip
+                sum(
+                    (b.rows.stop - b.rows.start) * (b.cols.stop - b.cols.start)
+                    for b in wave
+                )
+                for wave in waves
+            ) if waves else 0  # fmt: skip
             work = e.new_empty(size)
+            augmented = _augmented(e, mu, kappa) if blocks else None
             total = e.new_zeros(())
             count = torch.zeros((), dtype=torch.long, device=e.device)
-            for block in blocks:
-                nll, n = _chunk(e, mu, rel, block, kappa, grads, work)
+            for wave in waves:
+                nll, n = _wave(e, mu, augmented, rel, wave, kappa, grads, work)
                 total += nll
                 count += n
         ctx.dtypes = (emb.dtype, protos.dtype)
@@ -402,7 +535,7 @@ def pixel_segment_nll(
     proto_groups: Optional[Tensor] = None,
     memory_protos: Optional[Tensor] = None,
     memory_labels: Optional[Tensor] = None,
-    chunk_size: int = 4096,
+    chunk_size: Optional[int] = None,
 ) -> Tuple[Tensor, Tensor]:
     """Mean pixel-to-segment negative log-likelihood.
 
@@ -429,8 +562,10 @@ def pixel_segment_nll(
             memory (used detached). Not with groups. Default: None.
         memory_labels (Tensor, optional): Their labels, long (M, ) or
             (M, C) multi-hot. Default: None.
-        chunk_size (int): Pixels per chunk; the working memory is about
-            ``chunk_size x (S + M)`` floats. Default: 4096.
+        chunk_size (int, optional): Pixels per chunk; the working memory
+            is about ``chunk_size x (S + M)`` floats. Default: None, chosen
+            from the number of prototypes: blocks of about 6 MiB on CPU
+            (256 to 4096 pixels), 4096 pixels on other devices.
 
     Returns:
         tuple[Tensor, Tensor]: The mean loss (a scalar, 0 when no pixel

@@ -58,15 +58,19 @@ class BaseRelation(nn.Module):
     Args:
         concentration (float): kappa of the relation's likelihood.
         loss_weight (float): lambda, the relation's weight.
-        chunk_size (int): Pixels per chunk of the likelihood.
-            Default: 4096.
+        chunk_size (int, optional): Pixels per chunk of the likelihood;
+            None chooses it from the number of prototypes (see
+            :func:`pixel_segment_nll`). Default: None.
     """
 
     #: Key of the loss in the loss dict (contains 'loss').
     name = 'loss_relation'
 
     def __init__(
-        self, concentration: float, loss_weight: float, chunk_size: int = 4096
+        self,
+        concentration: float,
+        loss_weight: float,
+        chunk_size: Optional[int] = None,
     ) -> None:
         super().__init__()
         if not 0 < concentration <= MAX_CONCENTRATION:
