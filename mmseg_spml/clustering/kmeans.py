@@ -56,7 +56,9 @@ def spherical_kmeans(
     E-step: each pixel joins the centre of largest cosine. Clusters that
     become empty stay empty (they are never the argmax), and invalid
     pixels take part in nothing. Computed in float32 with autocast off,
-    whatever the features' dtype.
+    whatever the features' dtype. An iteration that leaves the labels
+    unchanged ends the loop: the rest would change nothing, so the result
+    is that of all ``num_iters`` iterations.
 
     Args:
         features (Tensor): (N, D, H, W) pixel features (normalised here).
@@ -94,5 +96,10 @@ def _spherical_kmeans(
         centres = F.normalize(centres, dim=-1)
         sim = torch.bmm(feats, centres.transpose(1, 2))  # (N, HW, K)
         sim = sim.masked_fill((counts == 0).unsqueeze(1), float('-inf'))
-        labels = sim.argmax(dim=-1)
+        new_labels = sim.argmax(dim=-1)
+        # An iteration is a function of the labels alone: once they stop
+        # changing, the remaining iterations would return them unchanged.
+        if torch.equal(new_labels, labels):
+            break
+        labels = new_labels
     return labels.masked_fill(~mask, -1).view(n, h, w)

@@ -62,13 +62,15 @@ def test_location_features_and_grid():
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2])
-def test_matches_naive_reference(seed):
+@pytest.mark.parametrize('num_iters', [1, 5, 30])
+def test_matches_naive_reference(seed, num_iters):
+    # 30 iterations: converged long before, so the early exit is taken.
     g = torch.Generator().manual_seed(seed)
     features = torch.randn(3, 4, 7, 9, generator=g)
     valid = torch.rand(3, 7, 9, generator=g) > 0.2
     valid[2] = False  # an all-ignore image
-    ours = spherical_kmeans(features, valid, grid=(2, 3), num_iters=5)
-    ref = naive_spherical_kmeans(features, valid, (2, 3), 5)
+    ours = spherical_kmeans(features, valid, grid=(2, 3), num_iters=num_iters)
+    ref = naive_spherical_kmeans(features, valid, (2, 3), num_iters)
     np.testing.assert_array_equal(ours.numpy(), ref)
     assert (ours[2] == -1).all()
 

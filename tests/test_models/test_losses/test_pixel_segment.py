@@ -92,7 +92,10 @@ def test_hand_computed_multi_hot_and_groups():
     assert loss.item() == 0.0 and count.item() == 1
 
 
-@pytest.mark.parametrize('key_rows', [0, 10**9], ids=['by-rows', 'one-hot'])
+@pytest.mark.parametrize('run_rows', [0, 10**9], ids=['runs', 'index'])
+@pytest.mark.parametrize(
+    'wave_floats', [1, 10**9], ids=['block-by-block', 'one-wave']
+)
 @pytest.mark.parametrize(
     'multi_hot, groups, memory',
     [
@@ -105,11 +108,12 @@ def test_hand_computed_multi_hot_and_groups():
     ],
 )
 def test_matches_naive_with_gradients_for_any_chunking(
-    multi_hot, groups, memory, key_rows, monkeypatch
+    multi_hot, groups, memory, wave_floats, run_rows, monkeypatch
 ):
-    # Both ways of summing per segment key (key by key over its rows, or
-    # by a one-hot product), forced by the rows-per-key threshold.
-    monkeypatch.setattr(pixel_segment, '_MIN_KEY_ROWS', key_rows)
+    # Blocks one at a time or all in one wave (see _waves); per-key sums
+    # run by run or by key index (see _MIN_RUN_ROWS).
+    monkeypatch.setattr(pixel_segment, '_CPU_BLOCK_FLOATS', wave_floats)
+    monkeypatch.setattr(pixel_segment, '_MIN_RUN_ROWS', run_rows)
     g = torch.Generator().manual_seed(0)
     emb = F.normalize(torch.randn(37, 8, generator=g), dim=1)
     protos = F.normalize(torch.randn(11, 8, generator=g), dim=1)

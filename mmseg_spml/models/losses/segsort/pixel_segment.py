@@ -19,10 +19,11 @@ kept to a few passes over one chunk):
   relation has a handful of them (the batch's tag sets, its classes, or
   its (image, superpixel) pairs). Pixels and prototypes are reduced to key
   ids once, positives and negatives become two small (pixel keys, segment
-  keys) tables, and the prototypes are sorted by key, so that per chunk
-  the exponentials are summed over each key's rows and the gradient
-  coefficients are one row per key, broadcast. The own segment, the only
-  per-pixel exception, is taken out of the sums and handled alone.
+  keys) tables, and per chunk the exponentials are summed per segment key
+  and the gradient coefficients are one row per key, spread to the key's
+  segments (run by run when the prototypes, sorted by key, form long runs,
+  else by ``index_add_`` and a gather). The own segment, the only per-pixel
+  exception, is taken out of the sums and handled alone.
 - **Gradients in the forward pass.** The loss is a sum of per-pixel terms
   whose gradients w.r.t. the logits are known in closed form
   (``a_ij / (num_i + N_i)`` for negatives, ``-a_ij N_i / ((num_i + N_i)
@@ -49,7 +50,6 @@ kept to a few passes over one chunk):
 from typing import List, NamedTuple, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
@@ -67,10 +67,11 @@ MAX_CONCENTRATION = 40.0
 _CPU_BLOCK_FLOATS = 3 * 2**19
 _MIN_ROWS, _MAX_ROWS = 256, 4096
 
-#: Fewest prototypes per key, on average, for which a block is reduced and
-#: scaled key by key (one call per key over its rows); below, by one-hot
-#: products (e.g. superpixel keys with a few segments each).
-_MIN_KEY_ROWS = 32
+#: A block whose runs of one key have at least this many prototypes on
+#: average is reduced and scaled run by run (a few long slices, e.g. the
+#: tag sets of co-occurrence); otherwise by key index (``index_add_`` and a
+#: gather, e.g. superpixels with a few segments each). Measured on CPU.
+_MIN_RUN_ROWS = 100
 
 
 class _Relation(NamedTuple):
@@ -105,9 +106,12 @@ class _Block(NamedTuple):
         rows (slice): The chunk's pixels.
         cols (slice): Its prototypes (those of its group).
         keys (slice): The segment keys of ``cols``.
-        runs (list[tuple[int, int, int]]): ``(start, stop, key)`` of the
-            runs of one key in ``cols`` (relative to ``cols.start`` and
-            ``keys.start``); a key has one run, or two with a memory.
+        local (Tensor): long (len(cols), ) key of each prototype, relative
+            to ``keys.start``.
+        runs (list[tuple[int, int, int]], optional): ``(start, stop,
+            key)`` of the runs of one key in ``cols`` (relative), when they
+            are long enough to be reduced and scaled run by run (see
+            :data:`_MIN_RUN_ROWS`); None: by ``local``.
         trainable (int): Leading prototypes of ``cols`` that need
             gradients (the others are memory).
     """
@@ -115,7 +119,8 @@ class _Block(NamedTuple):
     rows: slice
     cols: slice
     keys: slice
-    runs: List[Tuple[int, int, int]]
+    local: Tensor
+    runs: Optional[List[Tuple[int, int, int]]]
     trainable: int
 
 
@@ -204,6 +209,17 @@ def _chunk_rows(num_protos: int, device: torch.device) -> int:
     return min(max(rows, _MIN_ROWS), _MAX_ROWS)
 
 
+def _runs(local: Tensor, constant: Tensor) -> List[Tuple[int, int, int]]:
+    """``(start, stop, key)`` of the runs of equal (memory, key) in a
+    block's prototypes."""
+    values, sizes = torch.unique_consecutive(
+        local * 2 + constant, return_counts=True
+    )
+    ends = torch.cumsum(sizes, 0).tolist()
+    starts = [0] + ends[:-1]
+    return list(zip(starts, ends, (values // 2).tolist()))
+
+
 def _blocks(
     pix_groups: Optional[Tensor],
     proto_groups: Optional[Tensor],
@@ -241,25 +257,17 @@ def _blocks(
         parts = zip(
             (ends - sizes).tolist(), ends.tolist(), lo.tolist(), hi.tolist()
         )
-    run_keys, run_sizes = torch.unique_consecutive(
-        proto_key * 2 + constant, return_counts=True
-    )
-    run_ends = torch.cumsum(run_sizes, 0).tolist()
-    run_keys = (run_keys // 2).tolist()
-    keys = proto_key.tolist()
     trainable = torch.cumsum(~constant, 0).tolist()
-    blocks, r = [], 0
+    blocks = []
     for start, stop, lo, hi in parts:
         if hi <= lo:
             continue
-        k0 = min(keys[lo:hi])
-        k1 = max(keys[lo:hi]) + 1
-        runs = []
-        while r < len(run_ends) and run_ends[r] <= hi:
-            if run_ends[r] > lo:
-                begin = run_ends[r - 1] if r else 0
-                runs.append((begin - lo, run_ends[r] - lo, run_keys[r] - k0))
-            r += 1
+        keys = proto_key[lo:hi]
+        k0, k1 = int(keys.min()), int(keys.max()) + 1
+        local = keys - k0
+        runs = _runs(local, constant[lo:hi])
+        if hi - lo < _MIN_RUN_ROWS * len(runs):
+            runs = None
         n_train = trainable[hi - 1] - (trainable[lo - 1] if lo else 0)
         step = chunk_size or _chunk_rows(hi - lo, proto_key.device)
         for s in range(start, stop, step):
@@ -268,6 +276,7 @@ def _blocks(
                     slice(s, min(s + step, stop)),
                     slice(lo, hi),
                     slice(k0, k1),
+                    local,
                     runs,
                     n_train,
                 )
@@ -299,8 +308,6 @@ class _Exponentials(NamedTuple):
         neg (Tensor): float (pixels, keys), negative table of the block.
         with_own (Tensor): long, pixels of the block with an own segment.
         own_rows (Tensor): long, their own segment's row in ``a``.
-        local (Tensor, optional): long (segments, ) key of each row, for
-            the one-hot products; None: the block goes key by key.
     """
 
     a: Tensor
@@ -308,7 +315,6 @@ class _Exponentials(NamedTuple):
     neg: Tensor
     with_own: Tensor
     own_rows: Tensor
-    local: Optional[Tensor]
 
 
 def _exponentials(
@@ -335,20 +341,15 @@ def _exponentials(
     own_a = a.new_zeros(a.shape[1])
     own_a[with_own] = a[own_rows, with_own]
     a[own_rows, with_own] = 0
-    # Per-key sums: over each key's rows when they are long enough to
-    # amortise one call per key, else by a one-hot product.
-    num_keys = block.keys.stop - block.keys.start
-    local = None
-    if len(a) >= _MIN_KEY_ROWS * len(block.runs):
-        sums = a.new_zeros(num_keys, a.shape[1])
+    sums = a.new_zeros(block.keys.stop - block.keys.start, a.shape[1])
+    if block.runs is None:
+        sums.index_add_(0, block.local, a)
+    else:
         for lo, hi, k in block.runs:
             sums[k] += a[lo:hi].sum(0)
-    else:
-        local = rel.proto_key[cols] - block.keys.start
-        sums = F.one_hot(local, num_keys).to(a.dtype).t() @ a
     a[own_rows, with_own] = own_a[with_own]
     sums = sums.t()
-    state = _Exponentials(a, pos, neg, with_own, own_rows, local)
+    state = _Exponentials(a, pos, neg, with_own, own_rows)
     return state, (sums * pos).sum(1), (sums * neg).sum(1), own_a
 
 
@@ -359,9 +360,11 @@ def _gradients(
     state: _Exponentials,
     coefs: Tuple[Tensor, Tensor, Tensor],
     grads: Tuple[Optional[Tensor], Optional[Tensor]],
+    work: Tensor,
 ) -> None:
     """Second pass: scale the exponentials into ``d L_i / d (e_i . mu_j)``
-    and add the block's gradients to ``grads``.
+    and add the block's gradients to ``grads``; ``work``: a flat buffer of
+    at least the block's size for the coefficients.
 
     Args:
         coefs (tuple[Tensor, Tensor, Tensor]): Per pixel of the block: the
@@ -377,11 +380,12 @@ def _gradients(
     per_key = per_key.contiguous()
     with_own, own_rows = state.with_own, state.own_rows
     own_grad = a[own_rows, with_own] * own_coef[with_own]
-    if state.local is None:
+    if block.runs is None:
+        coef = work[: a.numel()].view(a.shape)
+        a.mul_(torch.index_select(per_key, 0, block.local, out=coef))
+    else:
         for lo, hi, k in block.runs:
             a[lo:hi].mul_(per_key[k])
-    else:
-        a.mul_(per_key[state.local])
     a[own_rows, with_own] = own_grad
     grad_emb, grad_protos = grads
     rows, cols = block.rows, block.cols
@@ -423,7 +427,7 @@ def _wave(
     for block in blocks:
         shape = (block.cols.stop - block.cols.start,
                  block.rows.stop - block.rows.start)  # fmt: skip
-        a = work[offset : offset + shape[0] * shape[1]].view(shape)
+        a = work[offset : offset + _size(block)].view(shape)
         offset += a.numel()
         state, pos_sum, neg_sum, own_a = _exponentials(
             augmented, rel, block, a
@@ -452,8 +456,15 @@ def _wave(
                 block.rows.start - rows.start, block.rows.stop - rows.start
             )
             coefs = (neg_coef[r], other_coef[r], own_coef[r])
-            _gradients(emb, protos, block, state, coefs, grads)
+            _gradients(emb, protos, block, state, coefs, grads, work[offset:])
     return nll.sum(), has_num.sum()
+
+
+def _size(block: _Block) -> int:
+    """Number of (pixel, prototype) pairs of a block."""
+    return (block.rows.stop - block.rows.start) * (
+        block.cols.stop - block.cols.start
+    )
 
 
 def _waves(blocks: List[_Block], max_floats: int) -> List[List[_Block]]:
@@ -461,9 +472,7 @@ def _waves(blocks: List[_Block], max_floats: int) -> List[List[_Block]]:
     ``max_floats`` (a block larger than that is a wave alone)."""
     waves, size = [], 0
     for block in blocks:
-        n = (block.rows.stop - block.rows.start) * (
-            block.cols.stop - block.cols.start
-        )
+        n = _size(block)
         if waves and size + n <= max_floats:
             waves[-1].append(block)
             size += n
@@ -492,11 +501,10 @@ class _PixelSegmentNLL(torch.autograd.Function):
             if len(memory):
                 mu = torch.cat([mu, memory.float()])
             waves = _waves(blocks, _CPU_BLOCK_FLOATS)
+            # Each wave's exponentials, then room for one block's
+            # coefficients.
             size = max(
-                sum(
-                    (b.rows.stop - b.rows.start) * (b.cols.stop - b.cols.start)
-                    for b in wave
-                )
+                sum(map(_size, wave)) + max(map(_size, wave))
                 for wave in waves
             ) if waves else 0  # fmt: skip
             work = e.new_empty(size)
