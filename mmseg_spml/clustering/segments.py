@@ -28,7 +28,10 @@ class Segments(NamedTuple):
 def unique_rows(rows: Tensor) -> Tuple[Tensor, Tensor]:
     """``torch.unique(rows, dim=0, return_inverse=True)`` for non-negative
     integer rows, computed on one int64 key per row (mixed radix, first
-    column most significant), which is much faster than ``dim=0``.
+    column most significant), which is much faster than ``dim=0`` (that
+    compares rows one at a time). When the radix product overflows int64,
+    the columns are folded in one at a time, each fold renumbering the
+    distinct prefixes (1-D ``torch.unique`` twice per column).
 
     Args:
         rows (Tensor): long (P, K), values >= 0.
@@ -41,7 +44,19 @@ def unique_rows(rows: Tensor) -> Tuple[Tensor, Tensor]:
         return rows, rows.new_zeros(0)
     radix = rows.amax(0) + 1
     if float(radix.double().prod()) >= 2**62:
-        return torch.unique(rows, dim=0, return_inverse=True)
+        inverse = torch.zeros_like(rows[:, 0])
+        for col in rows.unbind(1):
+            _, col_ids = torch.unique(col, return_inverse=True)
+            _, inverse = torch.unique(
+                inverse * (int(col_ids.max()) + 1) + col_ids,
+                return_inverse=True,
+            )
+        first = torch.full(
+            (int(inverse.max()) + 1,), len(rows), device=rows.device
+        ).scatter_reduce_(
+            0, inverse, torch.arange(len(rows), device=rows.device), 'amin'
+        )
+        return rows[first], inverse
     # place[k] = prod(radix[k + 1:]): the weight of column k.
     place = torch.ones_like(radix)
     place[:-1] = torch.flip(

@@ -61,7 +61,7 @@ def test_all_invalid_batch_has_no_segments():
 
 @pytest.mark.parametrize('high', [5, 2**61])
 def test_unique_rows_matches_torch_unique_dim0(high):
-    # 2**61 per column overflows the int64 key: the dim=0 fallback.
+    # 2**61 per column overflows the int64 key: the column-folding path.
     g = torch.Generator().manual_seed(0)
     rows = torch.randint(0, 4, (200, 3), generator=g)
     rows[:, 1] *= high

@@ -53,6 +53,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from mmseg_spml.clustering import unique_rows
 from mmseg_spml.utils.device import autocast_disabled
 
 #: Largest concentration: cosines span [-1, 1], so after subtracting the
@@ -124,22 +125,8 @@ class _Block(NamedTuple):
     trainable: int
 
 
-def _row_ids(rows: Tensor) -> Tensor:
-    """Id (n, ) of each distinct row of the long (n, L) ``rows``, numbered
-    in the rows' lexicographic order, by successive 1-D ``torch.unique``
-    over the columns (``unique(dim=0)`` compares rows one at a time and is
-    orders of magnitude slower)."""
-    ids = torch.zeros_like(rows[:, 0])
-    for col in rows.unbind(1):
-        _, col_ids = torch.unique(col, return_inverse=True)
-        _, ids = torch.unique(
-            ids * (int(col_ids.max()) + 1) + col_ids, return_inverse=True
-        )
-    return ids
-
-
 def _keys(labels: Tensor, groups: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
-    """Key id (n, ) of each (group, label), ordered by group first, and
+    """Key id (n, ) of each (group, label), numbered by group first, and
     the keys' rows (m, 1 + L): the group (0 without groups), then the
     label or the multi-hot labels (packed 62 classes to an int64 while the
     keys are found)."""
@@ -157,11 +144,12 @@ def _keys(labels: Tensor, groups: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
         if groups is None
         else groups[:, None].long()
     )
-    ids = _row_ids(torch.cat([group, rows], dim=1))
-    n = len(ids)
+    _, ids = unique_rows(torch.cat([group, rows], dim=1))
     first = torch.full(
-        (int(ids.max()) + 1,), n, dtype=torch.long, device=ids.device
-    ).scatter_reduce_(0, ids, torch.arange(n, device=ids.device), 'amin')
+        (int(ids.max()) + 1,), len(ids), device=ids.device
+    ).scatter_reduce_(
+        0, ids, torch.arange(len(ids), device=ids.device), 'amin'
+    )
     label_rows = labels[first].reshape(len(first), -1).long()
     return ids, torch.cat([group[first], label_rows], dim=1)
 
