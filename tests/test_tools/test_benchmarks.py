@@ -139,15 +139,41 @@ def test_run_suite_quick_writes_table_and_plots(tmp_path):
     assert any(r.startswith('| SPML |') for r in rows)
     assert any(r.startswith('| SPML / CE time ratio |') for r in rows)
     assert any(r.startswith('| 1440 |') for r in rows)  # knn: 10 images
-    for label in ('1 process', '2 processes, SyncBN as SPMLSyncBN'):
+    for label in (
+        '1 process',
+        '1 process, superpixels computed in the workers',
+        '2 processes, SyncBN as SPMLSyncBN',
+    ):
         assert any(r.startswith(f'| {label} |') for r in rows), label
     assert (out / 'loss_scaling.png').stat().st_size > 0
     assert (out / 'knn_throughput.png').stat().st_size > 0
     assert (out / 'train_throughput.png').stat().st_size > 0
     assert not list(out.glob('*.tmp')) and not list(out.glob('.*.tmp'))
     results = json.loads((out / 'results.json').read_text())
-    assert len(results['train']) == 3  # 1 process; 2 with SyncBN and BN
+    # 1 process (superpixels loaded, computed); 2 with SyncBN and BN.
+    assert len(results['train']) == 4
+    workers = results['train'][
+        '1 process, superpixels computed in the workers'
+    ]
+    assert workers['workers_superpixels']
     assert all(r['images_per_s'] > 0 for r in results['train'].values())
+
+
+def test_workers_superpixel_options_replace_the_loaded_superpixels():
+    tool = load_tool('benchmark/run_suite.py')
+    options = tool.workers_superpixel_options(tool.DEMO_CONFIG)
+    assert options == [
+        'train_dataloader.dataset.superpixels=None',
+        'train_dataloader.dataset.pipeline.2.type=ComputeSuperpixels',
+        'train_dataloader.dataset.pipeline.2.method=felzenszwalb',
+    ]
+    base = osp.join(ROOT, 'configs', 'baselines')
+    with pytest.raises(ValueError, match='no LoadSuperpixels'):
+        tool.workers_superpixel_options(
+            osp.join(
+                base, 'deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-128x128.py'
+            )
+        )
 
 
 def test_dist_consistency_tabulates_seeds_and_settings(tmp_path, capsys):

@@ -3,10 +3,11 @@
 notes, medians and atomic JSON/text writers.
 
 Peak memory is per process: on CUDA the allocator's peak since the last
-:func:`reset_peak`; on CPU the peak resident set size (``ru_maxrss``),
-which only grows, so a script measures one point per process (as
-``run_suite.py`` does, in a fresh subprocess per point) and reports the
-resident size before its timed loop as well, for the increase.
+:func:`reset_peak`; on CPU the peak resident set size (``VmHWM`` on
+Linux, else ``ru_maxrss``), which only grows, so a script measures one
+point per process (as ``run_suite.py`` does, in a fresh subprocess per
+point) and reports the resident size before its timed loop as well, for
+the increase.
 """
 
 import argparse
@@ -69,6 +70,16 @@ def peak_mib(device: str) -> float:
     """
     if device.startswith('cuda'):
         return torch.cuda.max_memory_allocated() / 2**20
+    # VmHWM is this program's own peak; ru_maxrss keeps the peak of the
+    # process before its exec (a benchmark launched from a large parent
+    # would report the parent's).
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 2**20 if sys.platform == 'darwin' else rss / 1024
 

@@ -14,7 +14,10 @@ peak RSS of that process on CPU or the CUDA allocator's peak, is its own):
    with ``tools/train.py`` (real data pipeline, dataloader included), from
    the per-iteration ``time`` of its log after warm-up iterations; on CPU
    also with 2 gloo processes (``tools/dist_train.sh``, same global batch),
-   with the config's SyncBN (built as SPMLSyncBN) and with plain BN.
+   with the config's SyncBN (built as SPMLSyncBN) and with plain BN; and
+   one process with the superpixels computed by the dataloader workers at
+   every iteration (``ComputeSuperpixels``) instead of once per image and
+   loaded (``LoadSuperpixels``), the config's way.
 
 Times are medians over repeated runs. ``OUT/benchmark.md`` holds the
 tables (with device, torch version and thread count), ``OUT/*.png`` the
@@ -49,6 +52,7 @@ HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, HERE)
 from _common import median, write_json, write_text  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 
 from mmseg_spml.utils.cli import doc_parser  # noqa: E402
 from mmseg_spml.utils.io import atomic_file  # noqa: E402
@@ -72,7 +76,7 @@ PROFILES = {
         size=[32, 64, 96],
         superpixel_size=[16, 8, 4],
         knn=dict(images=[250, 1000, 4000], queries=1152, repeats=3),
-        step=dict(batch=8, size=128, repeats=5, warmup=2),
+        step=dict(batch=8, size=128, repeats=20, warmup=3),
         train=dict(batch=8, iters=10, warmup=3, small_data=False),
     ),
     'quick': dict(
@@ -265,16 +269,44 @@ def parse_scalars(path: str, warmup: int) -> Dict[str, Any]:
 
 
 #: Training-throughput runs: (label, processes, norm type overriding the
-#: config's, or None). Multi-process runs are made on CPU only (gloo).
+#: config's or None, superpixels computed in the workers). Multi-process
+#: runs are made on CPU only (gloo).
 TRAIN_RUNS = (
-    ('1 process', 1, None),
-    ('2 processes, SyncBN as SPMLSyncBN', 2, None),
-    ('2 processes, BN', 2, 'BN'),
+    ('1 process', 1, None, False),
+    ('1 process, superpixels computed in the workers', 1, None, True),
+    ('2 processes, SyncBN as SPMLSyncBN', 2, None, False),
+    ('2 processes, BN', 2, 'BN', False),
 )
 
 
+def workers_superpixel_options(config: str) -> List[str]:
+    """``--cfg-options`` that make the training pipeline of ``config``
+    compute its superpixels (``ComputeSuperpixels`` with the dataset's
+    ``superpixels`` settings) in place of loading the ones the dataset
+    computed once (``LoadSuperpixels``)."""
+    dataset = Config.fromfile(config).train_dataloader.dataset
+    kinds = [t['type'] for t in dataset.pipeline]
+    if 'LoadSuperpixels' not in kinds or not dataset.get('superpixels'):
+        raise ValueError(
+            f'{config}: the training pipeline has no LoadSuperpixels of '
+            'dataset-computed superpixels to replace'
+        )
+    i = kinds.index('LoadSuperpixels')
+    key = f'train_dataloader.dataset.pipeline.{i}'
+    options = ['train_dataloader.dataset.superpixels=None']
+    options.append(f'{key}.type=ComputeSuperpixels')
+    for name, value in dataset.superpixels.items():
+        options.append(f'{key}.{name}={value}')
+    return options
+
+
 def run_train(
-    runner: Runner, profile: dict, config: str, procs: int, norm: Optional[str]
+    runner: Runner,
+    profile: dict,
+    config: str,
+    procs: int,
+    norm: Optional[str],
+    workers_superpixels: bool = False,
 ) -> Optional[dict]:
     """A short training run of ``procs`` processes at the profile's global
     batch (``tools/train.py``, or ``tools/dist_train.sh`` for several);
@@ -284,6 +316,8 @@ def run_train(
         raise ValueError(f'batch {train["batch"]} over {procs} processes')
     iters = train['warmup'] + train['iters']
     name = f'train_run_{procs}p' + (f'_{norm}' if norm else '')
+    if workers_superpixels:
+        name += '_compute_superpixels'
     work_dir = osp.join(runner.out, name)
     options = [
         f'train_cfg.max_iters={iters}',
@@ -302,6 +336,8 @@ def run_train(
             f'model.backbone.norm_cfg.type={norm}',
             f'model.decode_head.norm_cfg.type={norm}',
         ]
+    if workers_superpixels:
+        options += workers_superpixel_options(config)
     if train['small_data']:
         options += [
             'train_dataloader.num_workers=0',
@@ -330,6 +366,7 @@ def run_train(
         log=name,
         processes=procs,
         norm=norm,
+        workers_superpixels=workers_superpixels,
         batch=train['batch'],
         iters=train['iters'],
         warmup=train['warmup'],
@@ -349,8 +386,8 @@ def run_train_all(
     """:func:`run_train` for each of :data:`TRAIN_RUNS` this device makes,
     by label."""
     return {
-        label: run_train(runner, profile, config, procs, norm)
-        for label, procs, norm in TRAIN_RUNS
+        label: run_train(runner, profile, config, procs, norm, workers)
+        for label, procs, norm, workers in TRAIN_RUNS
         if procs == 1 or runner.device == 'cpu'
     }
 
