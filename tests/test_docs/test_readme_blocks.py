@@ -430,12 +430,12 @@ def given_train_pipeline(tmp_path) -> dict:
 
 def given_checkpoint_layout(tmp_path) -> dict:
     """The paths of the block, relative to a temporary working folder:
-    ``configs/`` of the repository and the checkpoint ``make demo-full``
+    ``configs/`` of the repository and the checkpoint ``make demo``
     writes (here: the untrained model, saved like MMEngine does)."""
     os.symlink(osp.join(ROOT, 'configs'), tmp_path / 'configs')
     write_checkpoint(
         DEMO_BASELINE,
-        str(tmp_path / 'work_dirs/demo_full/seed0/full_masks/iter_1000.pth'),
+        str(tmp_path / 'work_dirs/demo_quick/seed0/full_masks/iter_400.pth'),
     )
     return {}
 
