@@ -44,11 +44,9 @@ import sys
 from functools import partial
 from typing import Tuple
 
-import numpy as np
-from PIL import Image
-
 from mmseg_spml.datasets.box_labels import BOX_CORES, BOX_LABEL_MODES
 from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE
+from mmseg_spml.datasets.transforms.loading import read_label_map
 from mmseg_spml.datasets.weak_synthesis import (
     WEAK_TYPES,
     image_seed,
@@ -154,31 +152,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def read_label(path: str) -> np.ndarray:
-    """Read a label PNG as a uint8 (H, W) array (palette indices)."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'label file {path} does not exist')
-    label = np.array(Image.open(path))
-    if label.ndim != 2:
-        raise ValueError(
-            f'{path} must be a single-channel (palette or '
-            f'grayscale) PNG, got shape {label.shape}'
-        )
-    return label.astype(np.uint8)
-
-
 def process(
     name: str, args: argparse.Namespace, has_instances: bool
 ) -> Tuple[str, list, list]:
     """Make and write the weak annotation of one image; return its name,
     tags and boxes."""
-    semantic = read_label(
+    semantic = read_label_map(
         osp.join(args.data_root, args.seg_dir, name + '.png')
     )
     instance = None
     if has_instances:
         inst_path = osp.join(args.data_root, args.inst_dir, name + '.png')
-        instance = read_label(inst_path)
+        instance = read_label_map(inst_path)
         if instance.shape != semantic.shape:
             raise ValueError(
                 f'{inst_path} has shape {instance.shape} but its class map '

@@ -34,9 +34,9 @@ from functools import partial
 from typing import List, Optional, Tuple
 
 import numpy as np
-from PIL import Image
 
 from mmseg_spml.datasets.converters import VOC_CLASSES
+from mmseg_spml.datasets.transforms.loading import read_label_map
 from mmseg_spml.label_encoding import MAX_CLASSES
 from mmseg_spml.pseudo_masks.metrics import (
     UNLABELLED_POLICIES,
@@ -78,19 +78,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def read_label(path: str) -> np.ndarray:
-    """Read a label PNG as an (H, W) array of palette indices."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'label file {path} does not exist')
-    label = np.array(Image.open(path))
-    if label.ndim != 2:
-        raise ValueError(
-            f'{path} must be a single-channel (palette or '
-            f'grayscale) PNG, got shape {label.shape}'
-        )
-    return label
-
-
 def class_names_of(spec: Optional[str], num_classes: int) -> List[str]:
     """Class names from --class-names (names, or a JSON file)."""
     if spec is None:
@@ -127,8 +114,8 @@ def process(
     gt_path = osp.join(args.gt_dir, name + '.png')
     if not osp.isfile(pred_path):
         raise FileNotFoundError(f'prediction file {pred_path} does not exist')
-    pred = read_label(pred_path)
-    gt = read_label(gt_path)
+    pred = read_label_map(pred_path)
+    gt = read_label_map(gt_path)
     if pred.shape != gt.shape:
         raise ValueError(
             f'prediction {pred_path} has shape {pred.shape} but ground '

@@ -24,17 +24,19 @@ from ..weak_synthesis import image_tags
 def read_label_map(
     path: str, backend_args: Optional[dict] = None
 ) -> np.ndarray:
-    """A single-channel PNG (weak map, superpixels) as stored, as the
-    loading transforms read it.
+    """A single-channel PNG (weak map, superpixels, class or instance
+    mask) as stored (palette indices for palette PNGs), as the loading
+    transforms read it.
 
     Raises:
+        FileNotFoundError: If there is no file at ``path``.
         ValueError: If the image has more than one channel.
     """
-    data = mmcv.imfrombytes(
-        fileio.get(path, backend_args=backend_args),
-        flag='unchanged',
-        backend='pillow',
-    )
+    try:
+        content = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'label file {path} does not exist') from None
+    data = mmcv.imfrombytes(content, flag='unchanged', backend='pillow')
     if data.ndim != 2:
         raise ValueError(
             f'{path} must be a single-channel PNG, got an '
