@@ -52,7 +52,6 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
-from PIL import Image
 
 from mmseg_spml.datasets.box_labels import (
     Box,
@@ -61,6 +60,7 @@ from mmseg_spml.datasets.box_labels import (
     load_boxes_file,
 )
 from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE
+from mmseg_spml.datasets.transforms.loading import read_label_map
 from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.pseudo_masks import (
     band_labels,
@@ -179,7 +179,7 @@ def box_labels(
     map_path = osp.join(args.boxes, name + '.png')
     void = None
     if osp.isfile(map_path):
-        box_map = np.array(Image.open(map_path))
+        box_map = read_label_map(map_path)
         check_box_map(box_map, boxes, shape, map_path)
         void = torch.from_numpy(box_map == IGNORE_INDEX)
     try:
