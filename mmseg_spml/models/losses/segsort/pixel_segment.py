@@ -31,8 +31,9 @@ kept to a few passes over one chunk):
   accumulated while its exponentials are alive and backward only scales
   them: three matrix products per chunk (similarities, then the gradients
   of the embeddings and of the prototypes), no recomputation, and the
-  working memory of one chunk (``chunk_size x S`` floats) whatever the
-  number of pixels. Under ``torch.no_grad``, or for inputs that need no
+  working memory of one wave of chunks (about ``chunk_size x S`` floats,
+  see below) whatever the number of pixels. Memory prototypes get no
+  gradient product. Under ``torch.no_grad``, or for inputs that need no
   gradient, that work is skipped.
 - **Stable in float32.** Each pixel's exponentials are scaled by
   ``exp(-kappa |e_i| max_j |mu_j|)``, a bound of its largest logit
@@ -42,9 +43,12 @@ kept to a few passes over one chunk):
   :data:`MAX_CONCENTRATION`). Similarities and sums are float32 with
   autocast off (bfloat16 would round cosines by up to 2^-8, i.e. the
   exponentials by ~6% at kappa = 16).
-- **Blocks by group.** With groups (e.g. images), pixels and prototypes
-  are sorted by group and each chunk of pixels meets its groups'
-  prototypes only, so the cost is that of the groups' blocks.
+- **Blocks by group, sized for the cache.** With groups (e.g. images),
+  pixels and prototypes are sorted by group and each chunk of pixels meets
+  its group's prototypes only, so the cost is that of the groups' blocks.
+  On CPU a chunk holds about 6 MiB of exponentials by default; blocks
+  smaller than that (an image against its own segments) are handled a
+  wave at a time, the per-pixel arithmetic of a wave done at once.
 """
 
 from typing import List, NamedTuple, Optional, Tuple
@@ -80,19 +84,18 @@ class _Relation(NamedTuple):
 
     Attributes:
         pix_key (Tensor): long (P, ) key of each pixel.
-        proto_key (Tensor): long (S, ) key of each prototype, sorted.
         pos (Tensor): float (U, K), 1 where pixel key ``u`` counts segment
             key ``k`` as a positive.
         neg (Tensor): float (U, K), 1 for negatives (0 in both: another
             group).
         own (Tensor): long (P, ) own segment, -1 where it does not count
             (none, or in another group).
-        own_neg (Tensor): float (P, ), 1 if it is a negative.
+        own_neg (Tensor): float (P, ), 1 if the own segment is a
+            negative.
         has_other (Tensor): bool (P, ), a positive besides the own segment.
     """
 
     pix_key: Tensor
-    proto_key: Tensor
     pos: Tensor
     neg: Tensor
     own: Tensor
@@ -186,7 +189,7 @@ def _relation(
     own = torch.where(own_pos + own_neg > 0, own, torch.full_like(own, -1))
     per_key = torch.bincount(proto_key, minlength=len(proto_rows)).float()
     has_other = (pos @ per_key)[pix_key] - own_pos > 0
-    return _Relation(pix_key, proto_key, pos, neg, own, own_neg, has_other)
+    return _Relation(pix_key, pos, neg, own, own_neg, has_other)
 
 
 def _chunk_rows(num_protos: int, device: torch.device) -> int:
