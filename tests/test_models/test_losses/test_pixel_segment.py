@@ -160,6 +160,22 @@ def test_matches_naive_with_gradients_for_any_chunking(
         )
 
 
+def test_multi_hot_labels_wider_than_one_packed_word():
+    # 70 classes: the keys pack them into two int64 columns; classes
+    # shared only beyond the first 62 still make a positive.
+    g = torch.Generator().manual_seed(1)
+    emb = F.normalize(torch.randn(9, 5, generator=g), dim=1)
+    protos = F.normalize(torch.randn(6, 5, generator=g), dim=1)
+    own = torch.randint(-1, 6, (9,), generator=g)
+    pix = torch.zeros(9, 70, dtype=torch.long)
+    pro = torch.zeros(6, 70, dtype=torch.long)
+    pix[torch.arange(9), torch.randint(60, 70, (9,), generator=g)] = 1
+    pro[torch.arange(6), torch.randint(60, 70, (6,), generator=g)] = 1
+    ref = naive_nll(emb, protos, own, pix, pro, 6.0)
+    loss, _ = pixel_segment_nll(emb, protos, own, pix, pro, 6.0)
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-5)
+
+
 def test_memory_is_constant_and_not_grouped():
     emb = F.normalize(torch.randn(6, 4), dim=1)
     protos = F.normalize(torch.randn(3, 4), dim=1)

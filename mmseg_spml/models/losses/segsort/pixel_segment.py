@@ -131,8 +131,7 @@ class _Block(NamedTuple):
 def _keys(labels: Tensor, groups: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
     """Key id (n, ) of each (group, label), numbered by group first, and
     the keys' rows (m, 1 + L): the group (0 without groups), then the
-    label or the multi-hot labels (packed 62 classes to an int64 while the
-    keys are found)."""
+    label, or the multi-hot labels packed 62 classes to an int64."""
     if labels.dim() == 1:
         rows = labels[:, None].long()
     else:
@@ -147,25 +146,20 @@ def _keys(labels: Tensor, groups: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
         if groups is None
         else groups[:, None].long()
     )
-    _, ids = unique_rows(torch.cat([group, rows], dim=1))
-    first = torch.full(
-        (int(ids.max()) + 1,), len(ids), device=ids.device
-    ).scatter_reduce_(
-        0, ids, torch.arange(len(ids), device=ids.device), 'amin'
-    )
-    label_rows = labels[first].reshape(len(first), -1).long()
-    return ids, torch.cat([group[first], label_rows], dim=1)
+    uniq, ids = unique_rows(torch.cat([group, rows], dim=1))
+    return ids, uniq
 
 
 def _tables(
     pix_rows: Tensor, proto_rows: Tensor, multi_hot: bool
 ) -> Tuple[Tensor, Tensor]:
     """Float (U, K) positive and negative tables of the keys' rows (see
-    :func:`_keys`): same group, and equal labels or a shared class."""
+    :func:`_keys`): same group, and equal labels or a shared class (a
+    common bit of the packed labels)."""
     same = pix_rows[:, None, 0] == proto_rows[None, :, 0]
     if multi_hot:
-        overlap = pix_rows[:, 1:].float() @ proto_rows[:, 1:].float().t()
-        related = overlap > 0
+        shared = pix_rows[:, None, 1:] & proto_rows[None, :, 1:]
+        related = (shared != 0).any(-1)
     else:
         related = pix_rows[:, None, 1] == proto_rows[None, :, 1]
     return (related & same).float(), (~related & same).float()
