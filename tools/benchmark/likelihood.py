@@ -86,10 +86,7 @@ def step(loss: torch.nn.Module, inputs: tuple, impl: str) -> tuple:
 def compare(args: argparse.Namespace, batch: int) -> Dict[str, Any]:
     """Values, gradients and times of both implementations at ``batch``."""
     opts = loss_options(args, batch)
-    loss = build_loss(opts)
-    for seed in range(args.memory):  # fill the memory bank, as in training
-        with torch.no_grad():
-            loss(*make_inputs(opts, 1000 + seed))
+    loss = build_loss(opts)  # memory bank filled
     loss.eval()  # the memory stays as it is: same segments for both
     inputs = make_inputs(opts, 0)
     runs = {impl: step(loss, inputs, impl) for impl in IMPLS}
@@ -145,9 +142,6 @@ def mm_share(args: argparse.Namespace, batch: int) -> Dict[str, float]:
     step's total and the likelihood calls' total (CPU time)."""
     opts = loss_options(args, batch)
     loss = build_loss(opts)
-    for seed in range(args.memory):
-        with torch.no_grad():
-            loss(*make_inputs(opts, 1000 + seed))
     inputs = make_inputs(opts, 0)
     step(loss, inputs, 'current')  # warm-up
     with profile(activities=[ProfilerActivity.CPU]) as prof:

@@ -95,7 +95,9 @@ def make_inputs(
 
 
 def build_loss(args: argparse.Namespace) -> torch.nn.Module:
-    """The SegSort loss with the three relations of the VOC setting."""
+    """The SegSort loss with the three relations of the VOC setting, its
+    memory bank filled with ``args.memory`` batches first, as in
+    training."""
     init_default_scope('mmseg')
     relations = [
         ('SemanticAnnotation', 6),
@@ -114,7 +116,11 @@ def build_loss(args: argparse.Namespace) -> torch.nn.Module:
             ],
         )
     )
-    return loss.to(args.device).train()
+    loss = loss.to(args.device).train()
+    for seed in range(args.memory):
+        with torch.no_grad():
+            loss(*make_inputs(args, 1000 + seed))
+    return loss
 
 
 def clustering(loss: torch.nn.Module, inputs: tuple) -> int:
@@ -147,10 +153,6 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
         and the :func:`environment`.
     """
     loss = build_loss(args)
-    # Fill the memory bank first, as in training.
-    for seed in range(args.memory):
-        with torch.no_grad():
-            loss(*make_inputs(args, 1000 + seed))
     inputs = make_inputs(args, 0)
     reset_peak(args.device)
     base = current_mib(args.device)
