@@ -1,7 +1,8 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-"""Offline inference shared by the tools and tests: a trained model and
-the training images, multi-scale CAMs, the embedding and class scores
-pseudo labels start from, and checkpoints read safely and published."""
+"""Offline inference shared by the tools and tests: a trained model (one
+builder, one checkpoint loader) and the training images, multi-scale CAMs,
+the embedding and class scores pseudo labels start from, a prediction drawn
+over its image, and checkpoints read safely and published."""
 
 from .cams import multi_scale_cams
 from .checkpoints import (
@@ -10,11 +11,22 @@ from .checkpoints import (
     published_stem,
     strip_checkpoint,
 )
-from .models import build_trained_model, training_images
+from .models import (
+    build_trained_model,
+    load_trained_weights,
+    resolve_dataset_meta,
+    training_images,
+)
+from .overlay import IMAGE_EXTENSIONS, draw_overlay, image_extension
 from .pseudo_labels import embed_and_score, seed_scores
 
 __all__ = [
+    'IMAGE_EXTENSIONS',
     'build_trained_model',
+    'draw_overlay',
+    'image_extension',
+    'load_trained_weights',
+    'resolve_dataset_meta',
     'load_checkpoint_file',
     'publish_checkpoint',
     'published_stem',

@@ -16,7 +16,11 @@ import torch
 import yaml
 
 import mmseg_spml  # noqa: F401  (checkpoint allow-list for torch.load)
-from mmseg_spml.apis import publish_checkpoint
+from mmseg_spml.apis import (
+    build_trained_model,
+    publish_checkpoint,
+    resolve_dataset_meta,
+)
 from tests.helpers.tools import (
     ROOT,
     TINY_CONFIG,
@@ -200,7 +204,7 @@ def test_image_demo_baseline_from_plain_state_dict(trained, image, tmp_path):
     demo = load_tool('demo/image_demo.py')
     assert demo.main([image, TINY_CONFIG, bare, '--out', out]) == 0
     assert mmcv.imread(out).shape == (40, 48, 3)
-    built = demo.build_model(TINY_CONFIG, bare, 'cpu')
+    built = build_trained_model(TINY_CONFIG, bare, 'cpu')
     assert built.dataset_meta['classes'][1] == 'striped_ellipse'
     assert not any(
         'SyncBatchNorm' in type(m).__name__ for m in built.modules()
@@ -214,7 +218,7 @@ def test_image_demo_class_names_fallback():
 
     from mmengine.config import Config
 
-    resolve = load_tool('demo/image_demo.py').resolve_dataset_meta
+    resolve = resolve_dataset_meta
     model = SimpleNamespace(decode_head=SimpleNamespace(num_classes=3))
     own = dict(classes=('a', 'b', 'c'), palette=[[1, 2, 3]] * 3)
     assert resolve(model, dict(dataset_meta=own), Config())['classes'] == [
