@@ -48,34 +48,18 @@ import glob
 import os.path as osp
 import sys
 from functools import partial
-from typing import Dict, List, Optional, Tuple
 
-import numpy as np
-import torch
-
-from mmseg_spml.datasets.box_labels import (
-    Box,
-    check_box_map,
-    check_boxes_in_image,
-    load_boxes_file,
-)
-from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE
-from mmseg_spml.datasets.transforms.loading import read_label_map
-from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
-from mmseg_spml.pseudo_masks import (
-    band_labels,
-    cam_in_box_labels,
-    cams_to_labels,
-    load_cam_file,
-    pmm_pseudo_labels,
+from mmseg_spml.datasets.box_labels import load_boxes_file
+from mmseg_spml.pseudo_masks.cam_file_labels import (
+    BOX_THRESHOLD,
+    CAM_LABEL_METHODS,
+    TAG_THRESHOLD,
+    CamLabelRule,
+    write_cam_file_labels,
 )
 from mmseg_spml.utils.cli import doc_parser
-from mmseg_spml.utils.io import read_split, save_json, save_label_png
+from mmseg_spml.utils.io import read_split, save_json
 from mmseg_spml.utils.parallel import map_with_progress
-
-METHODS = ('band', 'threshold', 'cvs', 'ppmg', 'cvs+ppmg')
-#: SPML's thresholds (appendix A.2): tags and boxes.
-TAG_THRESHOLD, BOX_THRESHOLD = 0.2, 0.5
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -84,7 +68,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--method',
-        choices=METHODS,
+        choices=CAM_LABEL_METHODS,
         default=None,
         help='labelling rule for tag CAMs (default: band; threshold is '
         "SPML's rule, which with alpha 6 and threshold 0.2 never leaves a "
@@ -158,79 +142,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def box_labels(
-    name: str,
-    cams: torch.Tensor,
-    keys: torch.Tensor,
-    boxes: Optional[List[Box]],
-    args: argparse.Namespace,
-) -> torch.Tensor:
-    """CAM-in-box labels of one image, checked against its box map."""
-    boxes_file = osp.join(args.boxes, 'boxes.json')
-    if boxes is None:
-        raise ValueError(
-            f'image {name} is not in {boxes_file}; it needs an entry, '
-            '[] for an image without objects'
-        )
-    shape = tuple(cams.shape[1:])
-    check_boxes_in_image(
-        boxes, shape, f'{boxes_file}: image {name} (CAM size {shape})'
-    )
-    map_path = osp.join(args.boxes, name + '.png')
-    void = None
-    if osp.isfile(map_path):
-        box_map = read_label_map(map_path)
-        check_box_map(box_map, boxes, shape, map_path)
-        void = torch.from_numpy(box_map == IGNORE_INDEX)
-    try:
-        label = cam_in_box_labels(
-            cams, keys, boxes, alpha=args.alpha, threshold=args.threshold
-        )
-    except ValueError as e:
-        raise ValueError(f'{name} ({boxes_file}): {e}') from e
-    if void is not None:
-        label[void] = IGNORE_INDEX
-    return label
-
-
-def process(
-    name: str,
-    args: argparse.Namespace,
-    boxes: Optional[Dict[str, List[Box]]] = None,
-) -> Tuple[str, List[int]]:
-    """Write the pseudo label of one image; return its name and tags."""
-    cams, keys = load_cam_file(osp.join(args.cam_dir, name + '.npz'))
-    if args.boxes:
-        img_boxes = boxes.get(name)
-        label = box_labels(name, cams, keys, img_boxes, args)
-        classes = {b[0] for b in img_boxes}
-    elif args.method == 'band':
-        label = band_labels(cams, keys, args.fg_threshold, args.bg_threshold)
-        classes = set(keys.tolist())
-    elif args.method == 'threshold':
-        label = cams_to_labels(cams, keys, args.alpha, args.threshold)
-        classes = set(keys.tolist())
-    else:
-        label = pmm_pseudo_labels(
-            cams,
-            keys,
-            use_cvs=args.method.startswith('cvs'),
-            use_ppmg=args.method.endswith('ppmg'),
-            alpha=args.alpha,
-            threshold=args.threshold,
-            cvs_threshold=args.cvs_threshold,
-            cvs_scale=args.cvs_scale,
-            ppmg_alpha=args.ppmg_alpha,
-        )
-        classes = set(keys.tolist())
-    label = label.numpy().astype(np.uint8)
-    if args.unlabelled_as == 'background':
-        label[label == UNLABELLED] = 0
-    save_label_png(osp.join(args.out, name + '.png'), label, VOC_LABEL_PALETTE)
-    present = set(np.unique(label).tolist())
-    return name, sorted(({0} & present) | classes)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.split:
@@ -245,6 +156,17 @@ def main(argv=None) -> int:
         )
     if not names:
         sys.exit(f'error: no CAM files (*.npz) in {args.cam_dir}')
+    rule = CamLabelRule(
+        method=args.method,
+        fg_threshold=args.fg_threshold,
+        bg_threshold=args.bg_threshold,
+        alpha=args.alpha,
+        threshold=args.threshold,
+        cvs_threshold=args.cvs_threshold,
+        cvs_scale=args.cvs_scale,
+        ppmg_alpha=args.ppmg_alpha,
+        unlabelled_as_background=args.unlabelled_as == 'background',
+    )
     boxes = None
     if args.boxes:
         try:
@@ -253,7 +175,16 @@ def main(argv=None) -> int:
             sys.exit(f'error: {e}')
     try:
         results = map_with_progress(
-            partial(process, args=args, boxes=boxes), names, args.nproc
+            partial(
+                write_cam_file_labels,
+                cam_dir=args.cam_dir,
+                out_dir=args.out,
+                rule=rule,
+                box_dir=args.boxes,
+                boxes=boxes,
+            ),
+            names,
+            args.nproc,
         )
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
