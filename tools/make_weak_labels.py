@@ -42,23 +42,12 @@ import argparse
 import os.path as osp
 import sys
 from functools import partial
-from typing import Tuple
 
 from mmseg_spml.datasets.box_labels import BOX_CORES, BOX_LABEL_MODES
-from mmseg_spml.datasets.converters import VOC_LABEL_PALETTE
-from mmseg_spml.datasets.transforms.loading import read_label_map
-from mmseg_spml.datasets.weak_synthesis import (
-    WEAK_TYPES,
-    image_seed,
-    synthesize_weak_labels,
-)
-from mmseg_spml.label_encoding import MAX_CLASSES
+from mmseg_spml.datasets.weak_label_files import write_weak_label_file
+from mmseg_spml.datasets.weak_synthesis import WEAK_TYPES
 from mmseg_spml.utils.cli import doc_parser
-from mmseg_spml.utils.io import (
-    read_split,
-    save_json,
-    save_label_png,
-)
+from mmseg_spml.utils.io import read_split, save_json
 from mmseg_spml.utils.parallel import map_with_progress
 
 
@@ -152,60 +141,32 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def process(
-    name: str, args: argparse.Namespace, has_instances: bool
-) -> Tuple[str, list, list]:
-    """Make and write the weak annotation of one image; return its name,
-    tags and boxes."""
-    semantic = read_label_map(
-        osp.join(args.data_root, args.seg_dir, name + '.png')
-    )
-    instance = None
-    if has_instances:
-        inst_path = osp.join(args.data_root, args.inst_dir, name + '.png')
-        instance = read_label_map(inst_path)
-        if instance.shape != semantic.shape:
-            raise ValueError(
-                f'{inst_path} has shape {instance.shape} but its class map '
-                f'has {semantic.shape}'
-            )
-    weak = synthesize_weak_labels(
-        args.type,
-        semantic,
-        instance,
-        num_classes=args.num_classes or MAX_CLASSES,
-        radius=args.radius,
-        length_ratio=args.length_ratio,
-        interior_ratio=args.interior_ratio,
-        min_area=args.min_area,
-        seed=image_seed(args.seed, name),
-        **(
-            dict(
-                box_labels=args.box_labels,
-                box_core=args.box_core,
-                box_core_ratio=args.box_core_ratio,
-            )
-            if args.type == 'boxes'
-            else {}
-        ),
-    )
-    if args.type != 'tags':
-        save_label_png(
-            osp.join(args.out, name + '.png'),
-            weak.label,
-            VOC_LABEL_PALETTE,
-        )
-    return name, weak.tags, [list(box) for box in weak.boxes]
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         names = read_split(osp.join(args.data_root, args.split))
     except FileNotFoundError as e:
         sys.exit(f'error: {e}')
-    has_instances = osp.isdir(osp.join(args.data_root, args.inst_dir))
-    worker = partial(process, args=args, has_instances=has_instances)
+    inst_dir = osp.join(args.data_root, args.inst_dir)
+    box_options = dict(
+        box_labels=args.box_labels,
+        box_core=args.box_core,
+        box_core_ratio=args.box_core_ratio,
+    )
+    worker = partial(
+        write_weak_label_file,
+        kind=args.type,
+        seg_dir=osp.join(args.data_root, args.seg_dir),
+        out_dir=args.out,
+        inst_dir=inst_dir if osp.isdir(inst_dir) else None,
+        seed=args.seed,
+        num_classes=args.num_classes,
+        radius=args.radius,
+        length_ratio=args.length_ratio,
+        interior_ratio=args.interior_ratio,
+        min_area=args.min_area,
+        **(box_options if args.type == 'boxes' else {}),
+    )
     try:
         results = map_with_progress(worker, names, args.nproc)
     except (FileNotFoundError, ValueError) as e:
