@@ -26,27 +26,20 @@ Examples:
 
 import argparse
 import glob
-import json
-import math
 import os.path as osp
 import sys
-from functools import partial
-from typing import List, Optional, Tuple
 
-import numpy as np
-
-from mmseg_spml.datasets.converters import VOC_CLASSES
-from mmseg_spml.datasets.transforms.loading import read_label_map
 from mmseg_spml.label_encoding import MAX_CLASSES
-from mmseg_spml.pseudo_masks.metrics import (
-    UNLABELLED_POLICIES,
-    confusion_matrix,
-    label_coverage,
-    pseudo_mask_scores,
+from mmseg_spml.pseudo_masks.evaluation import (
+    class_names_of,
+    evaluate_label_folders,
+    format_number,
+    format_scores_table,
+    json_safe,
 )
+from mmseg_spml.pseudo_masks.metrics import UNLABELLED_POLICIES
 from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import read_split, save_json
-from mmseg_spml.utils.parallel import map_with_progress
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -78,90 +71,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def class_names_of(spec: Optional[str], num_classes: int) -> List[str]:
-    """Class names from --class-names (names, or a JSON file)."""
-    if spec is None:
-        if num_classes == len(VOC_CLASSES):
-            return list(VOC_CLASSES)
-        return [str(i) for i in range(num_classes)]
-    if spec.endswith('.json') or osp.isfile(spec):
-        if not osp.isfile(spec):
-            raise FileNotFoundError(f'class names file {spec} does not exist')
-        with open(spec) as f:
-            names = json.load(f)
-        if isinstance(names, dict):
-            names = names.get('classes')
-        if not isinstance(names, list):
-            raise ValueError(
-                f'{spec} must hold a list of class names or '
-                '{"classes": [...]}'
-            )
-        names = [str(n) for n in names]
-    else:
-        names = [n.strip() for n in spec.split(',')]
-    if len(names) != num_classes:
-        raise ValueError(
-            f'got {len(names)} class names for --num-classes {num_classes}'
-        )
-    return names
-
-
-def process(
-    name: str, args: argparse.Namespace
-) -> Tuple[np.ndarray, int, int]:
-    """Confusion matrix and coverage counts of one image."""
-    pred_path = osp.join(args.pred_dir, name + '.png')
-    gt_path = osp.join(args.gt_dir, name + '.png')
-    if not osp.isfile(pred_path):
-        raise FileNotFoundError(f'prediction file {pred_path} does not exist')
-    pred = read_label_map(pred_path)
-    gt = read_label_map(gt_path)
-    if pred.shape != gt.shape:
-        raise ValueError(
-            f'prediction {pred_path} has shape {pred.shape} but ground '
-            f'truth {gt_path} has shape {gt.shape}'
-        )
-    try:
-        conf = confusion_matrix(pred, gt, args.num_classes, args.unlabelled)
-    except ValueError as e:
-        raise ValueError(f'{gt_path}: {e}') from None
-    labelled, total = label_coverage(pred, gt, args.num_classes)
-    return conf, labelled, total
-
-
-def _fmt(value: float) -> str:
-    return 'n/a' if math.isnan(value) else f'{value:.2f}'
-
-
-def format_table(metrics: dict) -> str:
-    """Markdown table of the per-class scores and their means."""
-    lines = [
-        '| Class | IoU | Precision | Recall |',
-        '|:--|--:|--:|--:|',
-    ]
-    for name, scores in metrics['per_class'].items():
-        lines.append(
-            f'| {name} | {_fmt(scores["IoU"])} | '
-            f'{_fmt(scores["Precision"])} | {_fmt(scores["Recall"])} |'
-        )
-    lines.append(
-        f'| **mean** | {_fmt(metrics["mIoU"])} | '
-        f'{_fmt(metrics["mPrecision"])} | {_fmt(metrics["mRecall"])} |'
-    )
-    return '\n'.join(lines)
-
-
-def _json_safe(obj):
-    """NaN as null, numpy scalars as Python numbers."""
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, float) and math.isnan(obj):
-        return None
-    return obj
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     if not 1 <= args.num_classes <= MAX_CLASSES:
@@ -184,36 +93,31 @@ def main(argv=None) -> int:
         sys.exit(f'error: {e}')
     if not names:
         sys.exit(f'error: no images to evaluate in {args.pred_dir}')
-    worker = partial(process, args=args)
     try:
-        results = map_with_progress(worker, names, args.nproc)
+        metrics = evaluate_label_folders(
+            names,
+            args.pred_dir,
+            args.gt_dir,
+            class_names,
+            args.unlabelled,
+            args.nproc,
+        )
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
-    conf = sum(r[0] for r in results)
-    labelled = sum(r[1] for r in results)
-    total = sum(r[2] for r in results)
-    metrics = pseudo_mask_scores(conf, class_names)
-    metrics.update(
-        coverage=100.0 * labelled / total if total else math.nan,
-        num_pixels=int(total),
-        num_images=len(names),
-        num_classes=args.num_classes,
-        unlabelled=args.unlabelled,
-        confusion_matrix=conf.tolist(),
-    )
     print()
-    print(format_table(metrics))
+    print(format_scores_table(metrics))
     print()
     print(
         f'{len(names)} images, unlabelled prediction pixels: {args.unlabelled}'
     )
-    print(f'aAcc: {_fmt(metrics["aAcc"])}')
+    print(f'aAcc: {format_number(metrics["aAcc"])}')
     print(
-        f'coverage: {_fmt(metrics["coverage"])} ({labelled} of {total} '
+        f'coverage: {format_number(metrics["coverage"])} '
+        f'({metrics["num_labelled"]} of {metrics["num_pixels"]} '
         'non-void pixels labelled)'
     )
     if args.out:
-        save_json(args.out, _json_safe(metrics))
+        save_json(args.out, json_safe(metrics))
         print(f'metrics written to {args.out}')
     return 0
 
