@@ -9,7 +9,8 @@ argmax written to ``OUT/<name>.png`` (annotated pixels keep their weak
 label), with ``OUT/tags.json``; the folder is the ``weak_path`` of the
 stage-2 classifier's training set (SPML appendix A.4).
 
-The chain is configured by ``pseudo_label_cfg`` in the config (defaults
+The chain is configured by ``pseudo_label_cfg`` in the config (unknown keys
+are an error; defaults, ``mmseg_spml.apis.PSEUDO_LABEL_DEFAULTS``,
 below: the reference's random walk, no CRF):
 
     pseudo_label_cfg = dict(
@@ -54,39 +55,20 @@ import sys
 
 import torch
 from mmengine import dist
-from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
 from mmseg_spml.apis import (
+    PseudoLabeler,
     build_trained_model,
-    embed_and_score,
-    seed_scores,
+    image_tags_of,
+    pseudo_label_settings,
     training_images,
 )
-from mmseg_spml.datasets.box_labels import box_class_mask, load_boxes_file
-from mmseg_spml.models.utils import tags_to_multi_hot
-from mmseg_spml.refinement.pseudo_labels import refine_pseudo_label
+from mmseg_spml.datasets.box_labels import load_boxes_file
 from mmseg_spml.utils import adapt_cfg_to_device, close_dist, init_cpu_dist
 from mmseg_spml.utils.cli import load_tool_config, trained_model_parser
 from mmseg_spml.utils.io import label_palette, save_json, save_label_png
-
-DEFAULTS = dict(
-    pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadWeakAnnotations'),
-        dict(type='PackWeakSegInputs'),
-    ],
-    restrict_to_tags=True,
-    random_walk=dict(beta=100.0, num_squarings=6),
-    flip=True,
-    crf=None,
-    keep_weak_labels=True,
-    cams=None,
-    cam_bg_power=6.0,
-    seed_model=None,
-    boxes=None,
-)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -145,97 +127,56 @@ def main(argv=None) -> int:
         else:
             init_cpu_dist(cfg)
     rank, world = dist.get_rank(), dist.get_world_size()
-    plc = dict(DEFAULTS, **cfg.get('pseudo_label_cfg', {}))
-    if args.crf and plc['crf'] is None:
-        plc['crf'] = dict(max_pixels=args.crf, backend=args.crf_backend)
-    for key in ('cams', 'boxes', 'seed_model'):
-        if getattr(args, key):
-            plc[key] = getattr(args, key)
-    if plc['cams'] is not None and plc['seed_model'] is not None:
-        print('error: seed the walk with CAMs or a seed model, not both')
-        return 1
-    dataset = training_images(cfg, plc['pipeline'])
-    model = build_trained_model(cfg, args.checkpoint, args.device)
-    if not hasattr(model.decode_head, 'embed'):
-        print(f'error: {args.config} has no SPML decode head (embed())')
-        return 1
-    num_classes = model.decode_head.num_classes
-    seed_model = None
-    if plc['seed_model'] is not None:
-        seed_cfg, seed_ckpt = plc['seed_model']
-        seed_model = build_trained_model(
-            Config.fromfile(seed_cfg), seed_ckpt, args.device
+    try:
+        plc = pseudo_label_settings(
+            cfg.get('pseudo_label_cfg'),
+            cams=args.cams,
+            boxes=args.boxes,
+            seed_model=args.seed_model,
         )
-    boxes = None
-    if plc['boxes'] is not None:
-        try:
+        if args.crf and plc['crf'] is None:
+            plc['crf'] = dict(max_pixels=args.crf, backend=args.crf_backend)
+        dataset = training_images(cfg, plc['pipeline'])
+        model = build_trained_model(cfg, args.checkpoint, args.device)
+        seed_model = None
+        if plc['seed_model'] is not None:
+            seed_model = build_trained_model(*plc['seed_model'], args.device)
+        boxes = None
+        if plc['boxes'] is not None:
+            num_classes = model.decode_head.num_classes
             boxes = load_boxes_file(plc['boxes'], num_classes)
-        except (FileNotFoundError, ValueError) as e:
-            print(f'error: {e}')
-            return 1
+    except (FileNotFoundError, ValueError) as e:
+        print(f'error: {e}')
+        return 1
+    try:
+        labeler = PseudoLabeler(model, plc, seed_model, boxes)
+    except ValueError as e:
+        print(f'error: {args.config}: {e}')
+        return 1
     palette = label_palette(dataset.metainfo.get('palette') or [[0, 0, 0]])
+    tags = image_tags_of(dataset, labeler.num_classes)
+    todo = [
+        (idx, name)
+        for idx, name in enumerate(tags)
+        if idx % world == rank
+        and not osp.exists(osp.join(args.out, name + '.png'))
+    ]
     os.makedirs(args.out, exist_ok=True)
-    names, todo = {}, []
-    for idx in range(len(dataset)):
-        info = dataset.get_data_info(idx)
-        name = osp.splitext(osp.basename(info['img_path']))[0]
-        names[name] = sorted(info.get('img_tags', range(num_classes)))
-        if idx % world == rank and not osp.exists(
-            osp.join(args.out, name + '.png')
-        ):
-            todo.append((idx, name))
     if rank == 0:
         print(f'{len(dataset)} images; rank 0 writes {len(todo)} labels')
     bar = ProgressBar(len(todo)) if rank == 0 and todo else None
     for idx, name in todo:
-        data = dataset[idx]
-        sample = data['data_samples']
-        batch = model.data_preprocessor(
-            dict(inputs=[data['inputs']], data_samples=[sample]), False
-        )
-        inputs = batch['inputs'].to(args.device)
-        emb, probs, flipped = embed_and_score(model, inputs, plc['flip'])
-        h, w = data['inputs'].shape[1:]
         try:
-            probs = seed_scores(plc, name, data, probs, seed_model)
+            label = labeler(name, dataset[idx])
         except ValueError as e:
             print(f'error: {e}')
             return 1
-        allowed = None
-        if boxes is not None:
-            if name not in boxes:
-                print(f'error: {plc["boxes"]} has no boxes for image {name}')
-                return 1
-            allowed = torch.from_numpy(
-                box_class_mask((h, w), boxes[name], num_classes)
-            )
-        present = torch.ones(num_classes, dtype=torch.bool)
-        if plc['restrict_to_tags']:
-            present = tags_to_multi_hot([sample], num_classes)[0]
-        weak = None
-        if plc['keep_weak_labels'] and 'gt_sem_seg' in sample:
-            weak = sample.gt_sem_seg.data[0]
-        label = refine_pseudo_label(
-            probs.cpu(),
-            emb.cpu(),
-            present,
-            data['inputs'].flip(0).float(),  # BGR -> RGB
-            flip_embeddings=None if flipped is None else flipped.cpu(),
-            random_walk_cfg=plc['random_walk'],
-            crf_cfg=plc['crf'],
-            weak_label=weak,
-            allowed=allowed,
-        )
-        save_label_png(
-            osp.join(args.out, name + '.png'),
-            label[:h, :w].numpy().astype('uint8'),
-            palette,
-        )
+        save_label_png(osp.join(args.out, name + '.png'), label, palette)
         if bar is not None:
             bar.update()
     dist.barrier()
     if rank == 0:
-        save_json(osp.join(args.out, 'tags.json'), names)
+        save_json(osp.join(args.out, 'tags.json'), tags)
         print(f'\npseudo labels of {len(dataset)} images in {args.out}')
     close_dist()
     return 0

@@ -18,9 +18,20 @@ from .models import (
     training_images,
 )
 from .overlay import IMAGE_EXTENSIONS, draw_overlay, image_extension
-from .pseudo_labels import embed_and_score, seed_scores
+from .pseudo_labels import (
+    PSEUDO_LABEL_DEFAULTS,
+    PseudoLabeler,
+    embed_and_score,
+    image_tags_of,
+    pseudo_label_settings,
+    seed_scores,
+)
 
 __all__ = [
+    'PSEUDO_LABEL_DEFAULTS',
+    'PseudoLabeler',
+    'image_tags_of',
+    'pseudo_label_settings',
     'IMAGE_EXTENSIONS',
     'build_trained_model',
     'draw_overlay',
