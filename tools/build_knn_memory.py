@@ -22,12 +22,11 @@ import argparse
 import sys
 
 import torch
-import torch.nn.functional as F
 from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.apis import build_trained_model, training_images
-from mmseg_spml.refinement import image_prototypes, save_memory
+from mmseg_spml.apis import build_trained_model, image_memory, training_images
+from mmseg_spml.refinement import save_memory
 from mmseg_spml.utils.cli import load_tool_config, trained_model_parser
 
 
@@ -68,31 +67,11 @@ def main(argv=None) -> int:
     num_classes = model.decode_head.num_classes
     protos, labels = [], []
     bar = ProgressBar(len(dataset))
-    with torch.no_grad():
-        for idx in range(len(dataset)):
-            data = dataset[idx]
-            sample = data['data_samples']
-            batch = model.data_preprocessor(
-                dict(inputs=[data['inputs']], data_samples=[sample]), False
-            )
-            emb = model.decode_head.embed(
-                model.extract_feat(batch['inputs'].to(args.device))
-            )
-            label = F.interpolate(
-                sample.gt_sem_seg.data[None].float(),
-                size=emb.shape[2:],
-                mode='nearest',
-            )[:, 0].long()
-            p, lab, _ = image_prototypes(
-                emb,
-                label.to(emb.device),
-                num_classes,
-                grid=tuple(args.grid),
-                num_iters=args.iters,
-            )
-            protos.append(p.cpu())
-            labels.append(lab.cpu())
-            bar.update()
+    for idx in range(len(dataset)):
+        p, lab = image_memory(model, dataset[idx], args.grid, args.iters)
+        protos.append(p)
+        labels.append(lab)
+        bar.update()
     protos, labels = torch.cat(protos), torch.cat(labels)
     meta = dict(
         config=args.config,

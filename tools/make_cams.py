@@ -25,16 +25,11 @@ import os
 import os.path as osp
 import sys
 
-import numpy as np
 from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.apis import (
-    build_trained_model,
-    multi_scale_cams,
-    training_images,
-)
-from mmseg_spml.pseudo_masks import normalize_cams, save_cam_file
+from mmseg_spml.apis import build_trained_model, image_cams, training_images
+from mmseg_spml.pseudo_masks import save_cam_file
 from mmseg_spml.utils.cli import load_tool_config, trained_model_parser
 
 
@@ -95,25 +90,13 @@ def main(argv=None) -> int:
     )
     bar = ProgressBar(len(todo)) if todo else None
     for idx, out in todo:
-        data = dataset[idx]
-        tags = data['data_samples'].metainfo.get('img_tags')
-        if tags is None:
-            print(
-                f'error: {data["data_samples"].img_path} has no image tags: '
-                'give the training set a tags_file (or weak labels)'
+        try:
+            cams, keys = image_cams(
+                model, dataset[idx], args.scales, not args.no_flip
             )
+        except ValueError as e:
+            print(f'error: {e}')
             return 1
-        batch = model.data_preprocessor(
-            dict(inputs=[data['inputs']], data_samples=[data['data_samples']]),
-            False,
-        )
-        image = batch['inputs'].to(args.device)
-        h, w = data['inputs'].shape[1:]
-        cams = multi_scale_cams(model, image, args.scales, not args.no_flip)
-        keys = np.array(sorted(t for t in tags if t > 0), dtype=np.int64)
-        cams = cams[keys - 1, :h, :w]
-        # Each class divided by its maximum (all-zero maps stay zero).
-        cams = normalize_cams(cams, eps=0).cpu().numpy()
         save_cam_file(out, cams, keys)
         bar.update()
     if bar is not None:

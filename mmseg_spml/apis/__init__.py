@@ -4,13 +4,14 @@ builder, one checkpoint loader) and the training images, multi-scale CAMs,
 the embedding and class scores pseudo labels start from, a prediction drawn
 over its image, and checkpoints read safely and published."""
 
-from .cams import multi_scale_cams
+from .cams import image_cams, multi_scale_cams
 from .checkpoints import (
     load_checkpoint_file,
     publish_checkpoint,
     published_stem,
     strip_checkpoint,
 )
+from .knn_memory import image_memory
 from .models import (
     build_trained_model,
     load_trained_weights,
@@ -43,6 +44,8 @@ __all__ = [
     'published_stem',
     'strip_checkpoint',
     'embed_and_score',
+    'image_cams',
+    'image_memory',
     'multi_scale_cams',
     'seed_scores',
     'training_images',

@@ -1,11 +1,16 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-"""Multi-scale class activation maps of a trained CAM classifier."""
+"""Multi-scale class activation maps of a trained CAM classifier, and one
+training image's CAM file content (``tools/make_cams.py``)."""
 
-from typing import Sequence
+from typing import Sequence, Tuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from mmseg_spml.models.utils import preprocess_sample
+from mmseg_spml.pseudo_masks import normalize_cams
 
 
 @torch.no_grad()
@@ -38,3 +43,44 @@ def multi_scale_cams(
             cams = torch.stack([cams[0], cams[1].flip(2)])
         total = total + cams.sum(0)
     return total / (len(scales) * (2 if flip else 1))
+
+
+@torch.no_grad()
+def image_cams(
+    model: torch.nn.Module,
+    data: dict,
+    scales: Sequence[float],
+    flip: bool,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """The CAMs of one training image's foreground tags, as a CAM file
+    holds them (:func:`~mmseg_spml.pseudo_masks.save_cam_file`).
+
+    Args:
+        model (CAMClassifier): The model, in eval mode.
+        data (dict): The sample as the data set gives it (``inputs``
+            (3, H, W), ``data_samples`` with ``img_tags``).
+        scales (Sequence[float]): Scale factors of :func:`multi_scale_cams`.
+        flip (bool): Also average the horizontally flipped image.
+
+    Returns:
+        tuple: float (K, H, W) CAMs of the K foreground tags, each divided
+        by its maximum (all-zero maps stay zero), and int64 (K, ) their
+        class ids.
+
+    Raises:
+        ValueError: If the sample has no image tags (names the image).
+    """
+    sample = data['data_samples']
+    tags = sample.metainfo.get('img_tags')
+    if tags is None:
+        raise ValueError(
+            f'{sample.img_path} has no image tags: give the training set a '
+            'tags_file (or weak labels)'
+        )
+    h, w = data['inputs'].shape[1:]
+    cams = multi_scale_cams(
+        model, preprocess_sample(model, data), scales, flip
+    )
+    keys = np.array(sorted(t for t in tags if t > 0), dtype=np.int64)
+    cams = normalize_cams(cams[keys - 1, :h, :w], eps=0)
+    return cams.cpu().numpy(), keys

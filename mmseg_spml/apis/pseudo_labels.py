@@ -17,7 +17,7 @@ from mmengine.dataset import BaseDataset
 from torch import Tensor
 
 from mmseg_spml.datasets.box_labels import Box, box_class_mask
-from mmseg_spml.models.utils import tags_to_multi_hot
+from mmseg_spml.models.utils import preprocess_sample, tags_to_multi_hot
 from mmseg_spml.pseudo_masks import cam_class_scores, load_cam_file
 from mmseg_spml.refinement.crf import resize_map
 from mmseg_spml.refinement.pseudo_labels import refine_pseudo_label
@@ -140,12 +140,10 @@ def seed_scores(
         scores = cam_class_scores(cams, keys, num_classes, plc['cam_bg_power'])
         return resize_map(scores, size)
     if seed_model is not None:
-        sample = data['data_samples']
-        batch = seed_model.data_preprocessor(
-            dict(inputs=[data['inputs']], data_samples=[sample]), False
+        inputs = preprocess_sample(seed_model, data)
+        logits = seed_model.encode_decode(
+            inputs, [data['data_samples'].metainfo]
         )
-        inputs = batch['inputs'].to(probs.device)
-        logits = seed_model.encode_decode(inputs, [sample.metainfo])
         if logits.shape[1] != num_classes:
             raise ValueError(
                 f'the seed model predicts {logits.shape[1]} classes, the '
@@ -222,11 +220,7 @@ class PseudoLabeler:
         """
         model, plc = self.model, self.plc
         sample = data['data_samples']
-        batch = model.data_preprocessor(
-            dict(inputs=[data['inputs']], data_samples=[sample]), False
-        )
-        device = next(model.parameters()).device
-        inputs = batch['inputs'].to(device)
+        inputs = preprocess_sample(model, data)
         emb, probs, flipped = embed_and_score(model, inputs, plc['flip'])
         h, w = data['inputs'].shape[1:]
         probs = seed_scores(plc, name, data, probs, self.seed_model)
