@@ -35,11 +35,15 @@ type and seed at the full schedule on two CPU cores: see the README).
 ``--seeds 0 1 2`` repeats
 everything per seed and reports mean and standard deviation. Metrics are
 read from the runs' logs and written to ``<work-dir>/demo_results.md`` and
-``demo_results.json``. Finished stages are skipped on a rerun.
+``demo_results.json``. Finished stages are skipped on a rerun;
+``--report`` trains nothing and tabulates the finished runs, each row over
+the seeds that finished it (its last column lists them).
 
 Example:
     python tools/run_demo.py
     python tools/run_demo.py --types scribbles points --seeds 0 1 2
+    python tools/run_demo.py --schedule full --work-dir work_dirs/seeds_full \
+        --seeds 0 1 2 --report
 """
 
 import argparse
@@ -47,7 +51,7 @@ import json
 import os.path as osp
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
@@ -61,6 +65,7 @@ from mmseg_spml.utils.runs import (
     ToolRunner,
     format_mean_std,
     last_checkpoint,
+    last_val_metrics,
     schedule_options,
 )
 
@@ -157,6 +162,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         default=[0],
         help='training seeds; several give mean and standard deviation',
+    )
+    parser.add_argument(
+        '--report',
+        action='store_true',
+        help='train nothing: the table of the finished runs of --seeds and '
+        '--types in the work dir, each row over the seeds that finished it',
     )
     args = parser.parse_args(argv)
     if len(set(args.seeds)) != len(args.seeds):
@@ -341,6 +352,24 @@ class Demo:
         TOOLS.run(cmd)
         return _load_json(osp.join(work, 'pipeline_results.json'))
 
+    def report(self) -> dict:
+        """The finished runs of this seed, read without training: full
+        supervision and the types whose pipeline finished (with their
+        baseline where it finished); empty without full supervision."""
+        full = _finished(osp.join(self.work, 'full_masks'))
+        if full is None:
+            return {}
+        rows = {'full masks': dict(final=full)}
+        for kind in self.args.types:
+            path = osp.join(self.work, f'spml_{kind}', 'pipeline_results.json')
+            if not osp.isfile(path):
+                continue
+            rows[kind] = _load_json(path)
+            baseline = _finished(osp.join(self.work, baseline_name(kind)))
+            if baseline is not None:
+                rows[kind]['baseline'] = baseline
+        return rows
+
     def run(self) -> dict:
         """Full supervision, then each type's pipeline and baseline."""
         full = self.train(self.args.baseline_config, 'full_masks', [])
@@ -351,14 +380,27 @@ class Demo:
             result = self.pipeline(kind, weak)
             result['seconds'] = time.time() - start
             if not self.args.no_baselines:
-                name = 'baseline_' + BASELINE_LABELS[kind].split(', ')[1]
                 result['baseline'] = self.train(
                     self.args.weak_baseline_config,
-                    name.replace(' ', '_'),
+                    baseline_name(kind),
                     weak['baseline'],
                 )
             rows[kind] = result
         return rows
+
+
+def baseline_name(kind: str) -> str:
+    """The work-dir name of the baseline of ``kind`` (types sharing labels
+    share it: ``baseline_filled_boxes``)."""
+    return 'baseline_' + BASELINE_LABELS[kind].split(', ')[1].replace(' ', '_')
+
+
+def _finished(work_dir: str) -> Optional[dict]:
+    """The last validation metrics of a finished run, else None."""
+    try:
+        return last_val_metrics(work_dir)
+    except RuntimeError:
+        return None
 
 
 def _load_json(path: str) -> dict:
@@ -379,18 +421,37 @@ def _cell(results: List[dict], *keys: str) -> str:
     return format_mean_std(values)
 
 
-def format_table(per_seed: List[dict], types: List[str]) -> str:
-    """The markdown table over seeds (mean ± std where several)."""
+def format_table(per_seed: Dict[int, dict], types: List[str]) -> str:
+    """The markdown table over seeds (mean ± std where several).
+
+    Args:
+        per_seed (dict): Seed -> its rows (:meth:`Demo.run` or
+            :meth:`Demo.report`); a seed may lack some types.
+        types (list[str]): The rows to show, where any seed has them.
+
+    Returns:
+        str: One row per type, each over the seeds that have it (listed in
+        its last column), its ratio to the same seeds' full supervision.
+    """
     lines = [
         '| supervision | baseline | baseline mIoU | SPML stage 1 | '
-        'pseudo labels (train) | SPML final | final / full |',
-        '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
-        f'| full masks | CE | | | | '
-        f'{_cell(per_seed, "full masks", "final", "mIoU")} | 100 % |',
+        'pseudo labels (train) | SPML final | final / full | seeds |',
+        '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ]
-    full = [r['full masks']['final']['mIoU'] for r in per_seed]
+    with_full = {s: r for s, r in per_seed.items() if 'full masks' in r}
+    if not with_full:
+        return '\n'.join(lines)
+    lines.append(
+        f'| full masks | CE | | | | '
+        f'{_cell(list(with_full.values()), "full masks", "final", "mIoU")} '
+        f'| 100 % | {", ".join(map(str, with_full))} |'
+    )
     for kind in types:
-        rows = [r[kind] for r in per_seed]
+        seeds = [s for s, r in with_full.items() if kind in r]
+        if not seeds:
+            continue
+        rows = [with_full[s][kind] for s in seeds]
+        full = [with_full[s]['full masks']['final']['mIoU'] for s in seeds]
         ratio = [100 * r['final']['mIoU'] / f for r, f in zip(rows, full) if f]
         name = kind + (' (CAM labels, 2 rounds)' if kind == 'tags' else '')
         lines.append(
@@ -399,7 +460,8 @@ def format_table(per_seed: List[dict], types: List[str]) -> str:
             f'{_cell(rows, "stage1", "mIoU")} | '
             f'{_cell(rows, "pseudo", "mIoU")} | '
             f'{_cell(rows, "final", "mIoU")} | '
-            f'{format_mean_std(ratio) if ratio else ""} % |'
+            f'{format_mean_std(ratio) if ratio else ""} % | '
+            f'{", ".join(map(str, seeds))} |'
         )
     return '\n'.join(lines)
 
@@ -419,11 +481,21 @@ def main(argv=None) -> int:
         args.work_dir or osp.join(ROOT, 'work_dirs', f'demo_{args.schedule}')
     )
     start = time.time()
-    per_seed = [Demo(args, seed).run() for seed in args.seeds]
+    per_seed = {
+        seed: Demo(args, seed).report()
+        if args.report
+        else Demo(args, seed).run()
+        for seed in args.seeds
+    }
     table = format_table(per_seed, args.types)
     save_json(
         osp.join(args.work, 'demo_results.json'),
-        dict(seeds=args.seeds, schedule=args.schedule, results=per_seed),
+        dict(
+            seeds=args.seeds,
+            schedule=args.schedule,
+            report=args.report,
+            results=[per_seed[seed] for seed in args.seeds],
+        ),
     )
     with atomic_file(osp.join(args.work, 'demo_results.md'), 'w') as f:
         f.write(table + '\n')

@@ -1,4 +1,5 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
+import json
 import os
 import os.path as osp
 
@@ -94,13 +95,13 @@ def test_run_demo_prints_table(tmp_path):
 
 def test_run_demo_table_over_seeds():
     """Mean ± sample std over seeds in every cell, ratio to each seed's
-    own full supervision."""
+    own full supervision; a row over the seeds that have it."""
     tool = load_tool('run_demo.py')
 
-    def seed(full, stage1, final, baseline):
+    def seed(full, stage1, final, baseline, kind='points'):
         return {
             'full masks': dict(final=dict(mIoU=full)),
-            'points': dict(
+            kind: dict(
                 stage1=dict(mIoU=stage1),
                 pseudo=dict(mIoU=50.0),
                 final=dict(mIoU=final),
@@ -108,13 +109,56 @@ def test_run_demo_table_over_seeds():
             ),
         }
 
-    table = tool.format_table(
-        [seed(60.0, 20.0, 30.0, 10.0), seed(40.0, 30.0, 30.0, 14.0)],
-        ['points'],
-    ).splitlines()
-    assert table[2] == '| full masks | CE | | | | 50.00 ± 14.14 | 100 % |'
+    per_seed = {
+        0: seed(60.0, 20.0, 30.0, 10.0),
+        1: seed(40.0, 30.0, 30.0, 14.0),
+        2: seed(50.0, 10.0, 40.0, 12.0, kind='boxes'),
+        3: {},  # nothing finished
+    }
+    table = tool.format_table(per_seed, ['points', 'boxes', 'tags'])
+    table = table.splitlines()
+    assert table[0].endswith('| final / full | seeds |')
+    assert table[2] == (
+        '| full masks | CE | | | | 50.00 ± 10.00 | 100 % | 0, 1, 2 |'
+    )
     # Ratios 50 % and 75 %: 62.50 ± 17.68.
     assert table[3] == (
         '| points | partial CE, points | 12.00 ± 2.83 | 25.00 ± 7.07 | '
-        '50.00 ± 0.00 | 30.00 ± 0.00 | 62.50 ± 17.68 % |'
+        '50.00 ± 0.00 | 30.00 ± 0.00 | 62.50 ± 17.68 % | 0, 1 |'
     )
+    assert table[4] == (
+        '| boxes | CE, filled boxes | 12.00 | 10.00 | 50.00 | 40.00 | '
+        '80.00 % | 2 |'
+    )
+    assert len(table) == 5  # no seed has tags
+
+
+def test_run_demo_report_reads_finished_runs_only(tmp_path, capsys):
+    """--report trains nothing: a seed without full supervision adds no
+    row; a type without a finished pipeline is left out."""
+    tool = load_tool('run_demo.py')
+
+    def finished(work_dir, miou):
+        scalars = work_dir / 'run' / 'vis_data' / 'scalars.json'
+        scalars.parent.mkdir(parents=True)
+        scalars.write_text(json.dumps(dict(mIoU=miou, step=10)) + '\n')
+
+    work = tmp_path / 'demo'
+    finished(work / 'seed0' / 'full_masks', 60.0)
+    finished(work / 'seed0' / 'baseline_points', 30.0)
+    results = work / 'seed0' / 'spml_points' / 'pipeline_results.json'
+    results.parent.mkdir(parents=True)
+    rows = {k: dict(mIoU=v) for k, v in (('stage1', 40), ('final', 45))}
+    results.write_text(json.dumps(dict(rows, pseudo=None)))
+    finished(work / 'seed1' / 'baseline_points', 20.0)  # no full masks
+    argv = ['--work-dir', str(work), '--report', '--seeds', '0', '1']
+    assert tool.main(argv + ['--types', 'points', 'tags']) == 0
+    table = (work / 'demo_results.md').read_text().splitlines()
+    assert table[2] == '| full masks | CE | | | | 60.00 | 100 % | 0 |'
+    assert table[3] == (
+        '| points | partial CE, points | 30.00 | 40.00 |  | 45.00 | '
+        '75.00 % | 0 |'
+    )
+    assert len(table) == 4
+    assert not any(p.name == 'seed1' and (p / 'full_masks').exists()
+                   for p in work.iterdir())  # fmt: skip
