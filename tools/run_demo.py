@@ -70,7 +70,7 @@ from mmseg_spml.utils.runs import (
 )
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOOLS = ToolRunner(ROOT, '[demo]')
+TOOLS = ToolRunner(osp.join(ROOT, 'tools'), '[demo]')
 BASELINE = (
     'configs/baselines/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-128x128.py'
 )

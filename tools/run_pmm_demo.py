@@ -28,7 +28,7 @@ from mmseg_spml.datasets.demo_scenes import demo_data_root
 from mmseg_spml.utils.runs import ToolRunner, last_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOOLS = ToolRunner(ROOT, '[pmm demo]')
+TOOLS = ToolRunner(osp.join(ROOT, 'tools'), '[pmm demo]')
 CAM_CONFIG = (
     'configs/pmm/cam_efflite0-d16_1xb8-500_demo-scenes-tags-128x128.py'
 )

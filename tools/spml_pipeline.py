@@ -43,7 +43,7 @@ from mmseg_spml.utils.io import save_json
 from mmseg_spml.utils.runs import ToolRunner, last_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOOLS = ToolRunner(ROOT, '[spml pipeline]')
+TOOLS = ToolRunner(osp.join(ROOT, 'tools'), '[spml pipeline]')
 
 
 def parse_args(argv=None) -> argparse.Namespace:

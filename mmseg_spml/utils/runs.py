@@ -45,21 +45,24 @@ def last_val_metrics(work_dir: str) -> Dict[str, float]:
 
 
 class ToolRunner:
-    """Runs ``tools/<name>`` of a repository checkout, logging each command
-    with a tag, and trains configs unless their run already finished.
+    """Runs the scripts of a tools folder, logging each command with a tag,
+    and trains configs unless their run already finished.
 
     Args:
-        root (str): The repository root (holds ``tools/``).
+        tools_dir (str): The folder of the scripts (a checkout's
+            ``tools/``, which holds ``train.py`` and ``dist_train.sh``);
+            commands run from its parent folder.
         tag (str): Printed before every command, e.g. ``'[demo]'``.
     """
 
-    def __init__(self, root: str, tag: str) -> None:
-        self.root = root
+    def __init__(self, tools_dir: str, tag: str) -> None:
+        self.tools_dir = tools_dir
+        self.root = osp.dirname(osp.abspath(tools_dir))
         self.tag = tag
 
     def command(self, name: str, *args: str) -> List[str]:
-        """The command line of ``tools/<name>`` with ``args``."""
-        return [sys.executable, osp.join(self.root, 'tools', name), *args]
+        """The command line of the script ``name`` with ``args``."""
+        return [sys.executable, osp.join(self.tools_dir, name), *args]
 
     def run(
         self, cmd: List[str], env: Optional[Dict[str, str]] = None
@@ -86,7 +89,7 @@ class ToolRunner:
             return dict(last_val_metrics(work_dir), seconds=0.0)
         except RuntimeError:
             pass
-        cmd, env = train_command(self.root, config, procs)
+        cmd, env = train_command(self.tools_dir, config, procs)
         cmd += ['--work-dir', work_dir]
         if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
             cmd.append('--resume')
@@ -98,14 +101,14 @@ class ToolRunner:
 
 
 def train_command(
-    root: str, config: str, procs: int = 1
+    tools_dir: str, config: str, procs: int = 1
 ) -> Tuple[List[str], Dict[str, str]]:
     """The command that trains ``config`` with ``procs`` processes:
-    ``tools/train.py`` for one, ``tools/dist_train.sh CONFIG procs`` (on a
-    free local port, with this interpreter) for several.
+    ``train.py`` for one, ``dist_train.sh CONFIG procs`` (on a free local
+    port, with this interpreter) for several.
 
     Args:
-        root (str): The repository root (holds ``tools/``).
+        tools_dir (str): The folder of ``train.py`` and ``dist_train.sh``.
         config (str): The config file.
         procs (int): Number of processes. Default: 1.
 
@@ -116,12 +119,12 @@ def train_command(
     if procs == 1:
         return [
             sys.executable,
-            osp.join(root, 'tools', 'train.py'),
+            osp.join(tools_dir, 'train.py'),
             config,
         ], {}
     cmd = [
         'bash',
-        osp.join(root, 'tools', 'dist_train.sh'),
+        osp.join(tools_dir, 'dist_train.sh'),
         config,
         str(procs),
     ]

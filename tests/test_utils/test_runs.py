@@ -87,7 +87,7 @@ def test_tool_runner_trains_resumes_and_skips(tmp_path):
             with open(os.path.join(folder, 'scalars.json'), 'w') as f:
                 f.write(json.dumps(dict(mIoU=5.0)))
 
-    runner = Runner('/repo', '[test]')
+    runner = Runner('/repo/tools', '[test]')
     work = tmp_path / 'run'
     os.makedirs(work)
     (work / 'last_checkpoint').write_text(str(work / 'iter_500.pth'))
@@ -103,10 +103,10 @@ def test_tool_runner_trains_resumes_and_skips(tmp_path):
 
 
 def test_train_command_one_and_several_processes():
-    cmd, env = train_command('/repo', 'cfg.py')
+    cmd, env = train_command('/repo/tools', 'cfg.py')
     assert cmd == [sys.executable, '/repo/tools/train.py', 'cfg.py']
     assert env == {}
-    cmd, env = train_command('/repo', 'cfg.py', 4)
+    cmd, env = train_command('/repo/tools', 'cfg.py', 4)
     assert cmd == ['bash', '/repo/tools/dist_train.sh', 'cfg.py', '4']
     assert env['PYTHON'] == sys.executable
     assert 1024 <= int(env['PORT']) <= 65535

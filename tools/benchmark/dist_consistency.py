@@ -39,7 +39,7 @@ from mmseg_spml.utils.runs import (  # noqa: E402
     schedule_options,
 )
 
-TOOLS = ToolRunner(ROOT, '[consistency]')
+TOOLS = ToolRunner(osp.join(ROOT, 'tools'), '[consistency]')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

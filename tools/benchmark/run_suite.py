@@ -346,7 +346,7 @@ def run_train(
             'train_dataloader.dataset.generator.num_val=2',
             'train_dataloader.dataset.generator.size=64',
         ]
-    cmd, env = train_command(ROOT, config, procs)
+    cmd, env = train_command(osp.join(ROOT, 'tools'), config, procs)
     cmd += ['--work-dir', work_dir, '--cfg-options', *options]
     rc, wall, rss = runner.process(name, cmd, env)
     if rc != 0:

@@ -35,7 +35,7 @@ from mmseg_spml.utils.runs import (  # noqa: E402
     schedule_options,
 )
 
-TOOLS = ToolRunner(ROOT, '[seeds]')
+TOOLS = ToolRunner(osp.join(ROOT, 'tools'), '[seeds]')
 METRICS = ('mIoU', 'mAcc', 'aAcc')
 
 
