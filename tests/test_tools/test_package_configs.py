@@ -2,8 +2,8 @@
 """Our configs are inheritable from outside the checkout as
 ``mmseg_spml::spml/...`` (the checkout's editable install), and an
 installed wheel carries them for OpenMMLab's ``mim``: ``mim train
-mmseg_spml CONFIG`` trains on the demo data, ``mim search mmseg_spml``
-reads the model index."""
+mmseg_spml CONFIG`` trains on the demo data, ``mim test`` tests the
+result, ``mim search mmseg_spml`` reads the model index."""
 
 import os.path as osp
 import subprocess
@@ -85,5 +85,15 @@ def test_mim_trains_and_searches_an_installed_wheel(tmp_path):
     )
     assert str(site / 'mmseg_spml' / '.mim' / 'tools' / 'train.py') in out
     assert 'mIoU' in out and osp.isfile(tmp_path / 'work' / 'iter_2.pth')
+    out = _run(
+        [mim, 'test', 'mmseg_spml', 'my_spml.py']
+        + ['--checkpoint', str(tmp_path / 'work' / 'iter_2.pth')]
+        + ['--work-dir', str(tmp_path / 'test')]
+        + ['--cfg-options', 'test_dataloader.dataset.indices=2'],
+        str(run_dir),
+        env,
+    )
+    assert str(site / 'mmseg_spml' / '.mim' / 'tools' / 'test.py') in out
+    assert 'mIoU' in out
     out = _run([mim, 'search', 'mmseg_spml'], str(run_dir), env)
     assert 'config id: spml_efflite0-d16_1xb8-1k_demo-scenes' in out
