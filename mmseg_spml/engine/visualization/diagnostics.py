@@ -26,6 +26,7 @@ from mmseg_spml.clustering import (
     spherical_kmeans,
 )
 from mmseg_spml.label_encoding import IGNORE_INDEX
+from mmseg_spml.models.utils import preprocess_sample
 from mmseg_spml.utils.models import eval_mode
 
 from .drawing import default_palette, diagnostic_panel
@@ -164,10 +165,9 @@ def _one_image(
 ) -> ImageDiagnostics:
     size = tuple(img.shape[-2:])
     metainfo = {} if sample is None else sample.metainfo
-    batch = model.data_preprocessor(
-        dict(inputs=[img], data_samples=[SegDataSample()]), False
+    inputs = preprocess_sample(
+        model, dict(inputs=img, data_samples=SegDataSample())
     )
-    inputs = batch['inputs']
     pad_h, pad_w = inputs.shape[-2:]
     emb = model.decode_head.embed(model.extract_feat(inputs))
     if getattr(model, 'knn_cfg', None) is None:
