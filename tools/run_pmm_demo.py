@@ -18,13 +18,16 @@ Example:
 """
 
 import argparse
-import json
 import os
 import os.path as osp
 import sys
 from typing import List
 
 from mmseg_spml.datasets.demo_scenes import demo_data_root
+from mmseg_spml.pseudo_masks.evaluation import (
+    class_names_of,
+    score_label_folder,
+)
 from mmseg_spml.utils.runs import ToolRunner, last_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -84,24 +87,15 @@ def main(argv=None) -> int:
                 'make_pseudo_masks.py', cams, '--out', out, '--method', method
             )
         )
-        scores = osp.join(out, 'scores.json')
-        TOOLS.run(
-            TOOLS.command(
-                'analysis_tools/eval_pseudo_masks.py',
-                out,
-                gt_dir,
-                '--split',
-                split,
-                '--num-classes',
-                '7',
-                '--unlabelled',
-                'wrong',
-                '--out',
-                scores,
-            )
+        scores = score_label_folder(
+            out,
+            gt_dir,
+            class_names_of(None, 7),
+            split=split,
+            unlabelled='wrong',
+            out=osp.join(out, 'scores.json'),
         )
-        with open(scores) as f:
-            mask_rows.append(dict(method=method, **json.load(f)))
+        mask_rows.append(dict(method=method, **scores))
     train_masks = osp.join(work, 'pseudo_' + TRAIN_METHOD.replace('+', '_'))
     seg_rows = []
     for loss, config in SEG_CONFIGS:

@@ -33,11 +33,14 @@ Examples:
 """
 
 import argparse
-import json
 import os.path as osp
 import sys
 from typing import List, Optional, Sequence, Tuple
 
+from mmseg_spml.pseudo_masks.evaluation import (
+    class_names_of,
+    score_label_folder,
+)
 from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import save_json
 from mmseg_spml.utils.runs import ToolRunner, last_checkpoint
@@ -114,26 +117,18 @@ def pseudo_labels(
 
 
 def score(pred: str, args: argparse.Namespace) -> Optional[dict]:
-    """mIoU etc. of a pseudo-label folder against ``--gt-dir``."""
+    """mIoU etc. of a pseudo-label folder against ``--gt-dir`` (unlabelled
+    pixels count as misses), also written to ``pred/scores.json``."""
     if not args.gt_dir:
         return None
-    out = osp.join(pred, 'scores.json')
-    cmd = TOOLS.command(
-        'analysis_tools/eval_pseudo_masks.py',
+    return score_label_folder(
         pred,
         args.gt_dir,
-        '--num-classes',
-        str(args.num_classes),
-        '--unlabelled',
-        'wrong',
-        '--out',
-        out,
+        class_names_of(None, args.num_classes),
+        split=args.split,
+        unlabelled='wrong',
+        out=osp.join(pred, 'scores.json'),
     )
-    if args.split:
-        cmd += ['--split', args.split]
-    TOOLS.run(cmd)
-    with open(out) as f:
-        return json.load(f)
 
 
 def train_stage2(

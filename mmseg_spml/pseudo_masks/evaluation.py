@@ -3,6 +3,7 @@
 (``tools/analysis_tools/eval_pseudo_masks.py``), on top of
 :mod:`~mmseg_spml.pseudo_masks.metrics`."""
 
+import glob
 import json
 import math
 import os.path as osp
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..datasets.converters import VOC_CLASSES
 from ..datasets.transforms.loading import read_label_map
+from ..utils.io import read_split, save_json
 from ..utils.parallel import map_with_progress
 from .metrics import confusion_matrix, label_coverage, pseudo_mask_scores
 
@@ -153,9 +155,11 @@ def evaluate_label_folders(
     return metrics
 
 
-def format_number(value: float) -> str:
-    """A score with two decimals, ``n/a`` for NaN."""
-    return 'n/a' if math.isnan(value) else f'{value:.2f}'
+def format_number(value: Optional[float]) -> str:
+    """A score with two decimals, ``n/a`` for NaN or None (undefined)."""
+    if value is None or math.isnan(value):
+        return 'n/a'
+    return f'{value:.2f}'
 
 
 def format_scores_table(metrics: dict) -> str:
@@ -186,3 +190,50 @@ def json_safe(obj):
     if isinstance(obj, float) and math.isnan(obj):
         return None
     return obj
+
+
+def label_folder_names(
+    pred_dir: str, split: Optional[str] = None
+) -> List[str]:
+    """The image stems to score: those of the split file (one per line),
+    else of every PNG in ``pred_dir``, sorted.
+
+    Raises:
+        FileNotFoundError: If the split file does not exist.
+    """
+    if split:
+        return read_split(split)
+    return sorted(
+        osp.splitext(osp.basename(p))[0]
+        for p in glob.glob(osp.join(pred_dir, '*.png'))
+    )
+
+
+def score_label_folder(
+    pred_dir: str,
+    gt_dir: str,
+    class_names: Sequence[str],
+    split: Optional[str] = None,
+    unlabelled: str = 'ignore',
+    nproc: int = 1,
+    out: Optional[str] = None,
+) -> dict:
+    """:func:`evaluate_label_folders` over :func:`label_folder_names`, NaN
+    as None (JSON-safe), written to ``out`` (atomically) when given.
+
+    Raises:
+        ValueError: If there is no image to score (or as
+            :func:`label_file_counts`).
+        FileNotFoundError: If a file is missing.
+    """
+    names = label_folder_names(pred_dir, split)
+    if not names:
+        raise ValueError(f'no images to evaluate in {pred_dir}')
+    metrics = json_safe(
+        evaluate_label_folders(
+            names, pred_dir, gt_dir, class_names, unlabelled, nproc
+        )
+    )
+    if out:
+        save_json(out, metrics)
+    return metrics

@@ -25,21 +25,19 @@ Examples:
 """
 
 import argparse
-import glob
 import os.path as osp
 import sys
 
 from mmseg_spml.label_encoding import MAX_CLASSES
 from mmseg_spml.pseudo_masks.evaluation import (
     class_names_of,
-    evaluate_label_folders,
     format_number,
     format_scores_table,
-    json_safe,
+    score_label_folder,
 )
 from mmseg_spml.pseudo_masks.metrics import UNLABELLED_POLICIES
 from mmseg_spml.utils.cli import doc_parser
-from mmseg_spml.utils.io import read_split, save_json
+from mmseg_spml.utils.io import save_json
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -82,25 +80,13 @@ def main(argv=None) -> int:
         sys.exit(f'error: prediction folder {args.pred_dir} does not exist')
     try:
         class_names = class_names_of(args.class_names, args.num_classes)
-        if args.split:
-            names = read_split(args.split)
-        else:
-            names = sorted(
-                osp.splitext(osp.basename(p))[0]
-                for p in glob.glob(osp.join(args.pred_dir, '*.png'))
-            )
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(f'error: {e}')
-    if not names:
-        sys.exit(f'error: no images to evaluate in {args.pred_dir}')
-    try:
-        metrics = evaluate_label_folders(
-            names,
+        metrics = score_label_folder(
             args.pred_dir,
             args.gt_dir,
             class_names,
-            args.unlabelled,
-            args.nproc,
+            split=args.split,
+            unlabelled=args.unlabelled,
+            nproc=args.nproc,
         )
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
@@ -108,7 +94,8 @@ def main(argv=None) -> int:
     print(format_scores_table(metrics))
     print()
     print(
-        f'{len(names)} images, unlabelled prediction pixels: {args.unlabelled}'
+        f'{metrics["num_images"]} images, unlabelled prediction pixels: '
+        f'{args.unlabelled}'
     )
     print(f'aAcc: {format_number(metrics["aAcc"])}')
     print(
@@ -117,7 +104,7 @@ def main(argv=None) -> int:
         'non-void pixels labelled)'
     )
     if args.out:
-        save_json(args.out, json_safe(metrics))
+        save_json(args.out, metrics)
         print(f'metrics written to {args.out}')
     return 0
 
