@@ -44,7 +44,6 @@ Examples:
 """
 
 import argparse
-import glob
 import os.path as osp
 import sys
 from functools import partial
@@ -58,7 +57,7 @@ from mmseg_spml.pseudo_masks.cam_file_labels import (
     write_cam_file_labels,
 )
 from mmseg_spml.utils.cli import doc_parser
-from mmseg_spml.utils.io import read_split, save_json
+from mmseg_spml.utils.io import image_names, save_json
 from mmseg_spml.utils.parallel import map_with_progress
 
 
@@ -144,16 +143,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.split:
-        try:
-            names = read_split(args.split)
-        except FileNotFoundError as e:
-            sys.exit(f'error: {e}')
-    else:
-        names = sorted(
-            osp.splitext(osp.basename(p))[0]
-            for p in glob.glob(osp.join(args.cam_dir, '*.npz'))
-        )
+    try:
+        names = image_names(args.cam_dir, '.npz', args.split)
+    except FileNotFoundError as e:
+        sys.exit(f'error: {e}')
     if not names:
         sys.exit(f'error: no CAM files (*.npz) in {args.cam_dir}')
     rule = CamLabelRule(

@@ -3,7 +3,6 @@
 (``tools/analysis_tools/eval_pseudo_masks.py``), on top of
 :mod:`~mmseg_spml.pseudo_masks.metrics`."""
 
-import glob
 import json
 import math
 import os.path as osp
@@ -14,7 +13,7 @@ import numpy as np
 
 from ..datasets.converters import VOC_CLASSES
 from ..datasets.transforms.loading import read_label_map
-from ..utils.io import read_split, save_json
+from ..utils.io import image_names, save_json
 from ..utils.parallel import map_with_progress
 from .metrics import confusion_matrix, label_coverage, pseudo_mask_scores
 
@@ -192,23 +191,6 @@ def json_safe(obj):
     return obj
 
 
-def label_folder_names(
-    pred_dir: str, split: Optional[str] = None
-) -> List[str]:
-    """The image stems to score: those of the split file (one per line),
-    else of every PNG in ``pred_dir``, sorted.
-
-    Raises:
-        FileNotFoundError: If the split file does not exist.
-    """
-    if split:
-        return read_split(split)
-    return sorted(
-        osp.splitext(osp.basename(p))[0]
-        for p in glob.glob(osp.join(pred_dir, '*.png'))
-    )
-
-
 def score_label_folder(
     pred_dir: str,
     gt_dir: str,
@@ -218,15 +200,16 @@ def score_label_folder(
     nproc: int = 1,
     out: Optional[str] = None,
 ) -> dict:
-    """:func:`evaluate_label_folders` over :func:`label_folder_names`, NaN
-    as None (JSON-safe), written to ``out`` (atomically) when given.
+    """:func:`evaluate_label_folders` over the names of ``split``, else of
+    the PNGs in ``pred_dir``; NaN as None (JSON-safe), written to ``out``
+    (atomically) when given.
 
     Raises:
         ValueError: If there is no image to score (or as
             :func:`label_file_counts`).
         FileNotFoundError: If a file is missing.
     """
-    names = label_folder_names(pred_dir, split)
+    names = image_names(pred_dir, '.png', split)
     if not names:
         raise ValueError(f'no images to evaluate in {pred_dir}')
     metrics = json_safe(

@@ -1,6 +1,7 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 """Atomic writers for label maps, JSON and folders: complete or absent."""
 
+import glob
 import json
 import os
 import os.path as osp
@@ -154,3 +155,19 @@ def read_split(path: str) -> list:
         raise FileNotFoundError(f'split file {path} does not exist')
     with open(path) as f:
         return [line.split()[0] for line in f if line.strip()]
+
+
+def image_names(folder: str, ext: str, split: Optional[str] = None) -> list:
+    """The image stems a per-image folder is read for: those of the split
+    file when given (:func:`read_split`), else of every ``*<ext>`` file in
+    ``folder``, sorted.
+
+    Raises:
+        FileNotFoundError: If the split file does not exist.
+    """
+    if split:
+        return read_split(split)
+    return sorted(
+        osp.splitext(osp.basename(p))[0]
+        for p in glob.glob(osp.join(folder, '*' + ext))
+    )

@@ -10,6 +10,7 @@ from PIL import Image
 from mmseg_spml.label_encoding import IGNORE_INDEX, UNLABELLED
 from mmseg_spml.utils.io import (
     atomic_file,
+    image_names,
     label_palette,
     save_json,
     save_label_png,
@@ -87,3 +88,14 @@ def test_atomic_file_permissions_and_failure(tmp_path):
     with pytest.raises(ValueError, match='mode'):
         with atomic_file(str(path), 'a'):
             pass
+
+
+def test_image_names_from_a_split_or_a_folder(tmp_path):
+    for name in ('b.npz', 'a.npz', 'c.png'):
+        (tmp_path / name).write_bytes(b'')
+    assert image_names(str(tmp_path), '.npz') == ['a', 'b']
+    split = tmp_path / 'train.txt'
+    split.write_text('c 1\n\nb\n')
+    assert image_names(str(tmp_path), '.npz', str(split)) == ['c', 'b']
+    with pytest.raises(FileNotFoundError, match='split file .*nope.txt'):
+        image_names(str(tmp_path), '.npz', str(tmp_path / 'nope.txt'))
