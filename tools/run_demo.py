@@ -51,7 +51,7 @@ import json
 import os.path as osp
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from mmengine.config import Config
 
@@ -63,9 +63,9 @@ from mmseg_spml.utils.cli import doc_parser
 from mmseg_spml.utils.io import atomic_file, save_json
 from mmseg_spml.utils.runs import (
     ToolRunner,
+    finished_metrics,
     format_mean_std,
     last_checkpoint,
-    last_val_metrics,
     schedule_options,
 )
 
@@ -102,6 +102,8 @@ BASELINE_LABELS = {
 #: Iteration factor of every training but the CAM stage's.
 SCHEDULES = dict(quick=0.4, full=1.0)
 DATASET = 'train_dataloader.dataset'
+#: The work dir of full supervision, and the results file of a pipeline's.
+FULL, RESULTS = 'full_masks', 'pipeline_results.json'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -317,10 +319,14 @@ class Demo:
         pseudo += [f'pseudo_label_cfg.cams={cam["cams"]}']
         return dict(stage1=stage1, baseline=stage1, pseudo=pseudo)
 
+    def pipeline_dir(self, kind: str) -> str:
+        """The work dir of SPML's pipeline on ``kind``."""
+        return osp.join(self.work, f'spml_{kind}')
+
     def pipeline(self, kind: str, weak: Dict[str, List[str]]) -> dict:
         """SPML's pipeline on ``kind``; its ``pipeline_results.json``."""
         args = self.args
-        work = osp.join(self.work, f'spml_{kind}')
+        work = self.pipeline_dir(kind)
         rounds = 2 if kind == 'tags' else 1
         if args.stage2 == 'retrain':
             stage2, mode = args.baseline_config, ['--retrain']
@@ -350,29 +356,31 @@ class Demo:
             *self.options(stage2),
         )
         TOOLS.run(cmd)
-        return _load_json(osp.join(work, 'pipeline_results.json'))
+        return _load_json(osp.join(work, RESULTS))
 
     def report(self) -> dict:
         """The finished runs of this seed, read without training: full
         supervision and the types whose pipeline finished (with their
         baseline where it finished); empty without full supervision."""
-        full = _finished(osp.join(self.work, 'full_masks'))
+        full = finished_metrics(osp.join(self.work, FULL))
         if full is None:
             return {}
         rows = {'full masks': dict(final=full)}
         for kind in self.args.types:
-            path = osp.join(self.work, f'spml_{kind}', 'pipeline_results.json')
+            path = osp.join(self.pipeline_dir(kind), RESULTS)
             if not osp.isfile(path):
                 continue
             rows[kind] = _load_json(path)
-            baseline = _finished(osp.join(self.work, baseline_name(kind)))
+            baseline = finished_metrics(
+                osp.join(self.work, baseline_name(kind))
+            )
             if baseline is not None:
                 rows[kind]['baseline'] = baseline
         return rows
 
     def run(self) -> dict:
         """Full supervision, then each type's pipeline and baseline."""
-        full = self.train(self.args.baseline_config, 'full_masks', [])
+        full = self.train(self.args.baseline_config, FULL, [])
         rows = {'full masks': dict(final=full)}
         for kind in self.args.types:
             start = time.time()
@@ -393,14 +401,6 @@ def baseline_name(kind: str) -> str:
     """The work-dir name of the baseline of ``kind`` (types sharing labels
     share it: ``baseline_filled_boxes``)."""
     return 'baseline_' + BASELINE_LABELS[kind].split(', ')[1].replace(' ', '_')
-
-
-def _finished(work_dir: str) -> Optional[dict]:
-    """The last validation metrics of a finished run, else None."""
-    try:
-        return last_val_metrics(work_dir)
-    except RuntimeError:
-        return None
 
 
 def _load_json(path: str) -> dict:

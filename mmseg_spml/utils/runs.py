@@ -44,6 +44,15 @@ def last_val_metrics(work_dir: str) -> Dict[str, float]:
     )
 
 
+def finished_metrics(work_dir: str) -> Optional[Dict[str, float]]:
+    """:func:`last_val_metrics` of a finished run in ``work_dir``, None if
+    no run there has validated yet."""
+    try:
+        return last_val_metrics(work_dir)
+    except RuntimeError:
+        return None
+
+
 class ToolRunner:
     """Runs the scripts of a tools folder, logging each command with a tag,
     and trains configs unless their run already finished.
@@ -85,10 +94,9 @@ class ToolRunner:
         last validation metrics and the training time in ``seconds`` (0 when
         skipped). An interrupted run (a ``last_checkpoint`` but no
         validation yet) resumes from its latest checkpoint."""
-        try:
-            return dict(last_val_metrics(work_dir), seconds=0.0)
-        except RuntimeError:
-            pass
+        done = finished_metrics(work_dir)
+        if done is not None:
+            return dict(done, seconds=0.0)
         cmd, env = train_command(self.tools_dir, config, procs)
         cmd += ['--work-dir', work_dir]
         if osp.isfile(osp.join(work_dir, 'last_checkpoint')):

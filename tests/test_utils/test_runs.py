@@ -10,6 +10,7 @@ import pytest
 
 from mmseg_spml.utils.runs import (
     ToolRunner,
+    finished_metrics,
     format_mean_std,
     last_val_metrics,
     mean_std,
@@ -71,6 +72,8 @@ def test_last_val_metrics_reads_newest_validation(tmp_path):
     assert last_val_metrics(str(tmp_path))['mIoU'] == 20.0
     with pytest.raises(RuntimeError, match='no validation mIoU'):
         last_val_metrics(str(tmp_path / 'missing'))
+    assert finished_metrics(str(tmp_path))['mIoU'] == 20.0
+    assert finished_metrics(str(tmp_path / 'missing')) is None
 
 
 def test_tool_runner_trains_resumes_and_skips(tmp_path):
