@@ -2,7 +2,8 @@
 r"""Write class activation maps (CAMs) of a trained CAMClassifier.
 
 For every image of the config's training set (or ``--split``), the CAMs are
-averaged over ``--scales`` and horizontal flips at the image's own size,
+averaged over ``--scales`` (default: the config's ``cam_scales``, else
+IRN's VOC scales) and horizontal flips at the image's own size,
 restricted to the image's foreground tags and divided by each class's
 maximum, and written to ``OUT/<name>.npz`` (compressed) with
 
@@ -28,7 +29,12 @@ import sys
 from mmengine.utils import ProgressBar
 
 import mmseg_spml  # noqa: F401
-from mmseg_spml.apis import build_trained_model, image_cams, training_images
+from mmseg_spml.apis import (
+    build_trained_model,
+    cam_scales_of,
+    image_cams,
+    training_images,
+)
 from mmseg_spml.pseudo_masks import save_cam_file
 from mmseg_spml.utils.cli import load_tool_config, trained_model_parser
 
@@ -41,10 +47,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--scales',
         type=float,
         nargs='+',
-        default=[1.0, 0.5, 1.5, 2.0],
-        help="image scales whose CAMs are averaged (default: IRN's and "
-        "PMM's 1, 0.5, 1.5 and 2: up-scaled views give CAMs finer than "
-        "the backbone's output stride)",
+        help="image scales whose CAMs are averaged (default: the config's "
+        "cam_scales, else IRN's and PMM's VOC scales 1, 0.5, 1.5 and 2: "
+        "up-scaled views give CAMs finer than the backbone's output "
+        'stride)',
     )
     parser.add_argument(
         '--no-flip', action='store_true', help='no horizontal flips'
@@ -65,6 +71,11 @@ def main(argv=None) -> int:
             f'error: {args.config} builds a {cfg.model.get("type")}, '
             'not a CAMClassifier'
         )
+        return 1
+    try:
+        scales = args.scales or cam_scales_of(cfg)
+    except ValueError as e:
+        print(f'error: {args.config}: {e}')
         return 1
     if args.split:
         cfg.train_dataloader.dataset.ann_file = osp.abspath(args.split)
@@ -92,7 +103,7 @@ def main(argv=None) -> int:
     for idx, out in todo:
         try:
             cams, keys = image_cams(
-                model, dataset[idx], args.scales, not args.no_flip
+                model, dataset[idx], scales, not args.no_flip
             )
         except ValueError as e:
             print(f'error: {e}')

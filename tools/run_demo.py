@@ -14,17 +14,17 @@ scribbles at 600 iterations). The types:
 * ``scribbles``, ``points``: synthetic scribbles and clicks, sized to the
   image as the paper's are to Pascal VOC; baseline: partial CE;
 * ``boxes``: the paper's box setting (appendix A.2): a CAM classifier
-  trained on the box tags, CAMs min-max normalised box by box and
-  thresholded (``make_pseudo_masks.py --boxes``), background outside the
-  boxes; pseudo labels under the box constraint; baseline: CE on filled
-  boxes;
+  trained on the box tags, CAMs (at IRN's VOC scales) min-max normalised
+  box by box and thresholded (``make_pseudo_masks.py --boxes``),
+  background outside the boxes; pseudo labels under the box constraint;
+  baseline: CE on filled boxes;
 * ``box-prior``: CAM-free boxes: an SDI-style core of each box labelled,
   the rest of the box unlabelled; same box constraint and baseline;
 * ``tags``: PMM's CAM stage on the image tags (CAM classifier,
-  ``make_cams.py``, IRN's confidence band ``make_pseudo_masks.py --method
-  band``); pseudo labels seeded by the CAMs, propagated on the stage-1
-  embedding, two rounds (the paper's tag setting); baseline: partial CE on
-  the CAM labels.
+  ``make_cams.py`` at the CAM config's ``cam_scales``, IRN's confidence
+  band ``make_pseudo_masks.py --method band``); pseudo labels seeded by
+  the CAMs, propagated on the stage-1 embedding, two rounds (the paper's
+  tag setting); baseline: partial CE on the CAM labels.
 
 Each type trains with the relation weights and concentrations of the
 paper's VOC setting of that type (read from
@@ -55,6 +55,7 @@ from typing import Dict, List
 
 from mmengine.config import Config
 
+from mmseg_spml.apis import IRN_CAM_SCALES
 from mmseg_spml.datasets.demo_scenes import (
     demo_data_root,
     ensure_demo_weak_labels,
@@ -264,6 +265,10 @@ class Demo:
             ],
         )
         cams = osp.join(work, 'cams')
+        # The CAM config's scales (its 2x view only) keep tag CAMs off the
+        # background; in a box the box localises and min-max normalisation
+        # removes the blur's offset, so box CAMs take IRN's VOC scales.
+        scales = IRN_CAM_SCALES if kind == 'boxes' else ()
         TOOLS.run(
             TOOLS.command(
                 'make_cams.py',
@@ -271,6 +276,7 @@ class Demo:
                 last_checkpoint(osp.join(work, 'cam')),
                 '--out',
                 cams,
+                *(['--scales', *map(str, scales)] if scales else []),
                 '--cfg-options',
                 f'{DATASET}.weak.type={kind}',
             )

@@ -4,7 +4,7 @@ builder, one checkpoint loader) and the training images, multi-scale CAMs,
 the embedding and class scores pseudo labels start from, a prediction drawn
 over its image, and checkpoints read safely and published."""
 
-from .cams import image_cams, multi_scale_cams
+from .cams import IRN_CAM_SCALES, cam_scales_of, image_cams, multi_scale_cams
 from .checkpoints import (
     load_checkpoint_file,
     publish_checkpoint,
@@ -34,6 +34,8 @@ __all__ = [
     'image_tags_of',
     'pseudo_label_settings',
     'IMAGE_EXTENSIONS',
+    'IRN_CAM_SCALES',
+    'cam_scales_of',
     'build_trained_model',
     'draw_overlay',
     'image_extension',

@@ -7,10 +7,50 @@ from typing import Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
 from torch import Tensor
 
 from mmseg_spml.models.utils import preprocess_sample
 from mmseg_spml.pseudo_masks import normalize_cams
+
+#: IRN's and PMM's Pascal VOC inference scales: up-scaled views give CAMs
+#: finer than the backbone's output stride.
+IRN_CAM_SCALES = (1.0, 0.5, 1.5, 2.0)
+
+
+def cam_scales_of(cfg: Config) -> Tuple[float, ...]:
+    """The CAM inference scales a CAM config asks for.
+
+    A data set whose images are much smaller or larger than Pascal VOC's
+    sets ``cam_scales`` in its CAM config; without it IRN's VOC scales
+    (:data:`IRN_CAM_SCALES`) apply.
+
+    Args:
+        cfg (Config): The CAMClassifier's config.
+
+    Returns:
+        tuple[float]: The scale factors, each > 0.
+
+    Raises:
+        ValueError: If ``cam_scales`` is empty or holds a value that is not
+            a positive number.
+    """
+    scales = cfg.get('cam_scales', IRN_CAM_SCALES)
+    if isinstance(scales, (int, float)) or not scales:
+        raise ValueError(
+            f'cam_scales must be a non-empty list of positive scale '
+            f'factors, got {scales!r}'
+        )
+    for scale in scales:
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+            raise ValueError(
+                f'cam_scales must hold numbers, got {scale!r} in {scales!r}'
+            )
+        if scale <= 0:
+            raise ValueError(
+                f'cam_scales must be positive, got {scale} in {scales!r}'
+            )
+    return tuple(float(s) for s in scales)
 
 
 @torch.no_grad()

@@ -71,6 +71,13 @@ def test_run_demo_prints_table(tmp_path):
     assert 'pseudo_label_cfg.boxes=' in proc.stdout
     assert 'pseudo_label_cfg.cams=' in proc.stdout
     assert 'weak.box_labels=filled' in proc.stdout
+    # Tag CAMs at the CAM config's scales, box CAMs at IRN's.
+    cams = [
+        line for line in proc.stdout.splitlines() if 'make_cams.py' in line
+    ]
+    assert len(cams) == 2
+    assert 'cam_boxes' in cams[0] and '--scales 1.0 0.5 1.5 2.0' in cams[0]
+    assert 'cam_tags' in cams[1] and '--scales' not in cams[1]
     table = (work / 'demo_results.md').read_text().splitlines()
     assert table[0].startswith('| supervision | baseline |')
     rows = [

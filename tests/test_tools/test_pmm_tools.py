@@ -161,3 +161,41 @@ def test_make_cams_writes_normalised_cams_of_the_tags_and_resumes(
     bad = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_demo.py')
     assert tool.main([bad, str(ckpt), '--out', str(out)]) == 1
     assert 'not a CAMClassifier' in capsys.readouterr().out
+
+
+def test_make_cams_takes_its_scales_from_the_config(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
+    cfg = Config.fromfile(TINY_CAM)
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    with torch.no_grad():
+        model.classifier.weight.normal_()  # CAMs that differ by scale
+    ckpt = tmp_path / 'cam.pth'
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    tool = load_tool('make_cams.py')
+
+    def cams(out, *args):
+        assert tool.main([TINY_CAM, str(ckpt), '--out', str(out), *args]) == 0
+        return {name: np.load(out / name)['cams'] for name in os.listdir(out)}
+
+    # The demo CAM config (tiny_cam's base) asks for the 2x view only.
+    assert cfg.cam_scales == (2.0,)
+    default = cams(tmp_path / 'd')
+    given = cams(tmp_path / 'g', '--scales', '2')
+    irn = cams(tmp_path / 'i', '--scales', '1', '0.5', '1.5', '2')
+    irn_cfg = cams(tmp_path / 'c', '--cfg-options', 'cam_scales=[1,0.5,1.5,2]')
+    assert default.keys() == given.keys() == irn.keys() == irn_cfg.keys()
+    assert any(c.size for c in given.values())
+    for name in given:
+        np.testing.assert_array_equal(default[name], given[name])
+        np.testing.assert_array_equal(irn_cfg[name], irn[name])
+    assert any(not np.array_equal(irn[n], given[n]) for n in given)
+    capsys.readouterr()
+    bad = [TINY_CAM, str(ckpt), '--out', str(tmp_path / 'b')]
+    assert tool.main(bad + ['--cfg-options', 'cam_scales=[0]']) == 1
+    assert (
+        'tiny_cam.py: cam_scales must be positive' in capsys.readouterr().out
+    )
+    assert not (tmp_path / 'b').exists()
