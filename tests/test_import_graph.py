@@ -23,7 +23,7 @@ FLOORS = {
     'clustering': 2,
     'datasets': 2,
     'refinement': 3,
-    'pseudo_masks': 3,
+    'pseudo_masks': 4,
     'models': 4,
     'engine': 5,
     'apis': 6,

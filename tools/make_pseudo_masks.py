@@ -11,7 +11,9 @@ segmentation network. Methods for tag CAMs:
 * ``band`` (default): the class of the highest CAM where it is at least
   ``--fg-threshold``, background where it is below ``--bg-threshold``,
   unlabelled in between (IRN's VOC values 0.30 / 0.05). The default
-  because it leaves the uncertain band open for SPML to fill;
+  because it leaves the uncertain band open for SPML to fill. With
+  ``--crf IMG_DIR`` both seed maps are refined by IRN's dense CRF on the
+  images, as IRN does;
 * ``threshold``: SPML appendix A.2: background ``(1 - max CAM) ** alpha``;
   argmax; pixels whose best score is below ``--threshold`` (0.2) are
   unlabelled. With alpha 6 a pixel's best score is at least 0.222, so
@@ -39,6 +41,8 @@ Examples:
         --out work_dirs/cam/pseudo_cvs_ppmg --method cvs+ppmg
     python tools/make_pseudo_masks.py work_dirs/cam/cams \
         --out work_dirs/cam/pseudo_band --fg-threshold 0.3 --bg-threshold 0.05
+    python tools/make_pseudo_masks.py work_dirs/cam/cams \
+        --out work_dirs/cam/pseudo_band_crf --crf data/VOC2012/JPEGImages
     python tools/make_pseudo_masks.py cams --boxes data/VOC2012/boxes \
         --out data/VOC2012/cam_boxes
 """
@@ -86,6 +90,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=0.05,
         help='band: CAMs below this are background (IRN: 0.05)',
     )
+    parser.add_argument(
+        '--crf',
+        metavar='IMG_DIR',
+        help="band: refine the seeds with IRN's dense CRF on the images "
+        "IMG_DIR/<name><img-suffix> (of the CAMs' size)",
+    )
+    parser.add_argument('--img-suffix', default='.jpg')
     parser.add_argument(
         '--alpha',
         type=float,
@@ -136,6 +147,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.method = 'threshold'
     elif args.method is None:
         args.method = 'band'
+    if args.crf and args.method != 'band':
+        sys.exit(
+            f'error: --crf refines the band method only, not {args.method}'
+        )
     if args.threshold is None:
         args.threshold = BOX_THRESHOLD if args.boxes else TAG_THRESHOLD
     return args
@@ -159,6 +174,7 @@ def main(argv=None) -> int:
         cvs_scale=args.cvs_scale,
         ppmg_alpha=args.ppmg_alpha,
         unlabelled_as_background=args.unlabelled_as == 'background',
+        crf=bool(args.crf),
     )
     boxes = None
     if args.boxes:
@@ -175,6 +191,8 @@ def main(argv=None) -> int:
                 rule=rule,
                 box_dir=args.boxes,
                 boxes=boxes,
+                img_dir=args.crf,
+                img_suffix=args.img_suffix,
             ),
             names,
             args.nproc,
@@ -182,7 +200,9 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
     save_json(osp.join(args.out, 'tags.json'), dict(results))
-    kind = 'CAM-in-box' if args.boxes else args.method
+    kind = (
+        'CAM-in-box' if args.boxes else args.method + ' + CRF' * bool(args.crf)
+    )
     print(f'{kind} pseudo labels of {len(names)} images written to {args.out}')
     if not any(0 in tags for _, tags in results):
         print(

@@ -12,6 +12,7 @@ from .cam import (
     proportional_pseudo_mask,
 )
 from .cam_files import cam_class_scores, load_cam_file, save_cam_file
+from .irn import crf_band_labels
 
 __all__ = [
     'band_labels',
@@ -21,6 +22,7 @@ __all__ = [
     'cam_class_scores',
     'cams_to_labels',
     'coefficient_of_variation_smoothing',
+    'crf_band_labels',
     'load_cam_file',
     'normalize_cams',
     'pmm_pseudo_labels',

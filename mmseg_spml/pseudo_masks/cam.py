@@ -183,8 +183,8 @@ def band_labels(
     The defaults are IRN's Pascal VOC values (Ahn, Cho & Kwak, CVPR 2019,
     ``conf_fg_thres=0.30`` and ``conf_bg_thres=0.05`` on max-normalised
     CAMs), the confident foreground and background seeds from which IRN
-    learns; IRN also refines each of the two seed maps with a dense CRF,
-    which is not done here.
+    learns; IRN also refines each of the two seed maps with a dense CRF:
+    :func:`~mmseg_spml.pseudo_masks.crf_band_labels`.
 
     Args:
         cams (Tensor): float (K, H, W) normalised CAMs in [0, 1].

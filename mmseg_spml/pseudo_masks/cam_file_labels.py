@@ -14,6 +14,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import Tensor
 
 from ..datasets.box_labels import Box, check_box_map, check_boxes_in_image
@@ -24,6 +25,7 @@ from ..utils.io import save_label_png
 from .boxes import cam_in_box_labels
 from .cam import band_labels, cams_to_labels, pmm_pseudo_labels
 from .cam_files import load_cam_file
+from .irn import crf_band_labels
 
 #: Labelling rules for tag CAMs.
 CAM_LABEL_METHODS = ('band', 'threshold', 'cvs', 'ppmg', 'cvs+ppmg')
@@ -50,6 +52,9 @@ class CamLabelRule:
             foreground.
         unlabelled_as_background (bool): Write unlabelled pixels as
             background (a full-mask target for plain training).
+        crf (bool): ``band`` only: refine both seed maps with IRN's dense
+            CRF (:func:`~mmseg_spml.pseudo_masks.crf_band_labels`), which
+            needs each image. Default: False.
     """
 
     method: str = 'band'
@@ -61,6 +66,7 @@ class CamLabelRule:
     cvs_scale: float = 0.3
     ppmg_alpha: float = 11.0
     unlabelled_as_background: bool = False
+    crf: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in CAM_LABEL_METHODS:
@@ -68,17 +74,32 @@ class CamLabelRule:
                 f'method must be one of {CAM_LABEL_METHODS}, got '
                 f'{self.method!r}'
             )
+        if self.crf and self.method != 'band':
+            raise ValueError(
+                f"crf refines the 'band' method's seeds only, got method "
+                f'{self.method!r}'
+            )
 
-    def tag_labels(self, cams: Tensor, keys: Tensor) -> Tensor:
+    def tag_labels(
+        self, cams: Tensor, keys: Tensor, image: Optional[Tensor] = None
+    ) -> Tensor:
         """Labels of one image's tag CAMs.
 
         Args:
             cams (Tensor): (K, H, W) CAMs in [0, 1].
             keys (Tensor): (K, ) their class ids.
+            image (Tensor, optional): (3, H, W) RGB image, 0-255; needed
+                with ``crf``.
 
         Returns:
             Tensor: int64 (H, W) class ids, ``UNLABELLED`` where unsure.
         """
+        if self.crf:
+            if image is None:
+                raise ValueError('the crf rule needs the image of the CAMs')
+            return crf_band_labels(
+                cams, keys, image, self.fg_threshold, self.bg_threshold
+            )
         if self.method == 'band':
             return band_labels(
                 cams, keys, self.fg_threshold, self.bg_threshold
@@ -154,6 +175,38 @@ def box_labels_of_image(
     return label
 
 
+def read_cam_image(
+    img_dir: Optional[str], filename: str, cam_shape: Tuple[int, ...]
+) -> Tensor:
+    """The RGB image of a CAM file, checked against the CAMs' size.
+
+    Args:
+        img_dir (str, optional): Folder of the images.
+        filename (str): The image's file name in ``img_dir``.
+        cam_shape (tuple): (K, H, W) of the image's CAMs.
+
+    Returns:
+        Tensor: float (3, H, W) RGB image, 0-255.
+
+    Raises:
+        ValueError: Without ``img_dir``, if the image is missing, or if its
+            size is not the CAMs' (the message names the file).
+    """
+    if img_dir is None:
+        raise ValueError('the crf rule needs the folder of the images')
+    path = osp.join(img_dir, filename)
+    if not osp.isfile(path):
+        raise ValueError(f'image {path} does not exist (needed by the crf)')
+    with Image.open(path) as img:
+        rgb = np.asarray(img.convert('RGB'))
+    if rgb.shape[:2] != tuple(cam_shape[1:]):
+        raise ValueError(
+            f'image {path} is {rgb.shape[0]}x{rgb.shape[1]}, its CAMs are '
+            f'{cam_shape[1]}x{cam_shape[2]}: CAMs must be at image size'
+        )
+    return torch.from_numpy(rgb.copy()).permute(2, 0, 1).float()
+
+
 def write_cam_file_labels(
     name: str,
     cam_dir: str,
@@ -161,6 +214,8 @@ def write_cam_file_labels(
     rule: CamLabelRule,
     box_dir: Optional[str] = None,
     boxes: Optional[dict] = None,
+    img_dir: Optional[str] = None,
+    img_suffix: str = '.jpg',
 ) -> Tuple[str, List[int]]:
     """Write the pseudo label of one image's CAM file.
 
@@ -174,6 +229,9 @@ def write_cam_file_labels(
             (CAM-in-box labels, :func:`box_labels_of_image`).
         boxes (dict, optional): With ``box_dir``: ``boxes.json`` as read
             by ``load_boxes_file`` (name -> boxes).
+        img_dir (str, optional): Folder of the images
+            (``<name><img_suffix>``), for a ``crf`` rule.
+        img_suffix (str): Extension of the images. Default: '.jpg'.
 
     Returns:
         tuple[str, list[int]]: The name and the image's tags: its classes
@@ -186,7 +244,10 @@ def write_cam_file_labels(
         label = box_labels_of_image(name, cams, keys, img_boxes, box_dir, rule)
         classes = {b[0] for b in img_boxes}
     else:
-        label = rule.tag_labels(cams, keys)
+        image = None
+        if rule.crf:
+            image = read_cam_image(img_dir, name + img_suffix, cams.shape)
+        label = rule.tag_labels(cams, keys, image)
         classes = set(keys.tolist())
     label = label.numpy().astype(np.uint8)
     if rule.unlabelled_as_background:

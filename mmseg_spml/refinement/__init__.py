@@ -2,7 +2,12 @@
 """Pure torch refinement and inference of class scores: random walk, dense
 CRF and KNN segment retrieval."""
 
-from .crf import crf_available, dense_crf, dense_crf_downsampled
+from .crf import (
+    crf_available,
+    crf_label_map,
+    dense_crf,
+    dense_crf_downsampled,
+)
 from .knn import (
     MEMORY_KEYS,
     cluster_prototypes,
@@ -25,6 +30,7 @@ __all__ = [
     'MEMORY_KEYS',
     'cluster_prototypes',
     'crf_available',
+    'crf_label_map',
     'dense_crf',
     'dense_crf_downsampled',
     'embedding_affinity',

@@ -12,6 +12,7 @@ from mmseg_spml.pseudo_masks.cam_file_labels import (
     CamLabelRule,
     write_cam_file_labels,
 )
+from tests.helpers.cam_scenes import spilling_cam_scene
 
 
 def test_rule_rejects_an_unknown_method():
@@ -54,3 +55,39 @@ def test_write_tags_and_boxes(tmp_path):
         write_cam_file_labels(
             'img', str(cam_dir), str(out), box_rule, str(tmp_path), {}
         )
+
+
+def test_crf_rule_reads_the_image_of_each_cam_file(tmp_path):
+    image, cam, keys, obj = spilling_cam_scene()
+    save_cam_file(str(tmp_path / 'img.npz'), cam.numpy(), keys.numpy())
+    rgb = image.permute(1, 2, 0).numpy().astype(np.uint8)
+    images = tmp_path / 'images'
+    images.mkdir()
+    Image.fromarray(rgb).save(images / 'img.png')
+    rule = CamLabelRule(crf=True)
+    out = tmp_path / 'out'
+    name, tags = write_cam_file_labels(
+        'img', str(tmp_path), str(out), rule, img_dir=str(images),
+        img_suffix='.png',
+    )  # fmt: skip
+    assert (name, tags) == ('img', [0, 2])
+    assert np.array_equal(np.array(Image.open(out / 'img.png')), obj.numpy())
+    # Without the CRF the band spills over the halo.
+    plain = CamLabelRule().tag_labels(cam, keys)
+    assert (plain == 2).sum() > (obj == 2).sum()
+    with pytest.raises(ValueError, match=r'images/img.jpg does not exist'):
+        write_cam_file_labels(
+            'img', str(tmp_path), str(out), rule, img_dir=str(images)
+        )
+    Image.fromarray(rgb[:8]).save(images / 'img.png')
+    with pytest.raises(ValueError, match=r'img.png is 8x32, its CAMs are'):
+        write_cam_file_labels(
+            'img', str(tmp_path), str(out), rule, img_dir=str(images),
+            img_suffix='.png',
+        )  # fmt: skip
+    with pytest.raises(ValueError, match='needs the folder of the images'):
+        write_cam_file_labels('img', str(tmp_path), str(out), rule)
+    with pytest.raises(ValueError, match='needs the image of the CAMs'):
+        rule.tag_labels(cam, keys)
+    with pytest.raises(ValueError, match="band' method's seeds only"):
+        CamLabelRule(method='threshold', crf=True)

@@ -8,6 +8,7 @@ import torch
 
 from mmseg_spml.refinement import (
     crf_available,
+    crf_label_map,
     dense_crf,
     dense_crf_downsampled,
 )
@@ -197,3 +198,33 @@ def test_pydensecrf_backend_agrees_with_the_exact_torch_crf():
     assert torch.equal(exact.argmax(0), truth)
     assert torch.equal(approx.argmax(0), truth)
     assert torch.equal(dense_crf(image, probs, backend='auto'), approx)
+
+
+@pytest.mark.parametrize('backend', ['torch', 'auto'])
+def test_crf_label_map_moves_labels_to_the_colour_edge(backend):
+    image = two_halves(16, 16)
+    labels = torch.zeros(16, 16, dtype=torch.long)
+    labels[:, 8:] = 1
+    wrong = labels.clone()
+    wrong[:, 8:11] = 0  # label 0 spills 3 columns into the blue half
+    refined = crf_label_map(image, wrong, 2, backend=backend)
+    assert refined.dtype == torch.long
+    assert torch.equal(refined, labels)
+
+
+def test_crf_label_map_single_label_and_errors():
+    image = two_halves(4, 4)
+    labels = torch.zeros(4, 4, dtype=torch.long)
+    assert torch.equal(crf_label_map(image, labels, 1), labels)
+    bad = labels.clone()
+    bad[0, 0] = 2
+    with pytest.raises(ValueError, match=r'lie in \[0, 2\), got \[0, 2\]'):
+        crf_label_map(image, bad, 2)
+    with pytest.raises(ValueError, match='must be integers'):
+        crf_label_map(image, labels.float(), 2)
+    with pytest.raises(ValueError, match=r'\(H, W\) of the image'):
+        crf_label_map(image, labels[:3], 2)
+    with pytest.raises(ValueError, match=r'gt_prob must lie in \(1/2, 1\)'):
+        crf_label_map(image, labels, 2, gt_prob=0.5)
+    with pytest.raises(ValueError, match='num_labels must be >= 1'):
+        crf_label_map(image, labels, 0)

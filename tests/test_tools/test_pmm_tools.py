@@ -14,6 +14,7 @@ from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 
 from mmseg_spml.label_encoding import UNLABELLED
+from tests.helpers.cam_scenes import spilling_cam_scene
 from tests.helpers.tools import ROOT, load_tool
 
 TINY_CAM = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_cam.py')
@@ -199,3 +200,23 @@ def test_make_cams_takes_its_scales_from_the_config(
         'tiny_cam.py: cam_scales must be positive' in capsys.readouterr().out
     )
     assert not (tmp_path / 'b').exists()
+
+
+def test_make_pseudo_masks_crf_band(tmp_path, capsys):
+    image, cam, keys, obj = spilling_cam_scene()
+    cams = tmp_path / 'cams'
+    _write_cams(cams, 'img', cam.numpy(), keys.numpy())
+    images = tmp_path / 'images'
+    images.mkdir()
+    rgb = image.permute(1, 2, 0).numpy().astype(np.uint8)
+    Image.fromarray(rgb).save(images / 'img.png')
+    tool = load_tool('make_pseudo_masks.py')
+    out = tmp_path / 'crf'
+    args = [str(cams), '--out', str(out), '--crf', str(images)]
+    assert tool.main(args + ['--img-suffix', '.png']) == 0
+    assert 'band + CRF pseudo labels of 1 images' in capsys.readouterr().out
+    assert np.array_equal(_png(out / 'img.png'), obj.numpy())
+    with pytest.raises(SystemExit, match=r'images/img.jpg does not exist'):
+        tool.main(args)
+    with pytest.raises(SystemExit, match='--crf refines the band method'):
+        tool.main(args + ['--method', 'threshold'])
