@@ -128,17 +128,26 @@ def test_make_pseudo_masks_boxes_and_errors(tmp_path, capsys):
         tool.main(args)
 
 
-def test_make_cams_writes_normalised_cams_of_the_tags_and_resumes(
-    tmp_path, monkeypatch, capsys
-):
+def _cam_checkpoint(tmp_path, monkeypatch, init):
+    """The tiny CAM config (its data under ``tmp_path``) and a checkpoint
+    of its model with the classifier's weight set by ``init``."""
     monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
     cfg = Config.fromfile(TINY_CAM)
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
     with torch.no_grad():
-        model.classifier.weight.uniform_(0.1, 1.0)  # positive CAMs
+        init(model.classifier.weight)
     ckpt = tmp_path / 'cam.pth'
     torch.save(dict(state_dict=model.state_dict()), ckpt)
+    return cfg, ckpt
+
+
+def test_make_cams_writes_normalised_cams_of_the_tags_and_resumes(
+    tmp_path, monkeypatch, capsys
+):
+    cfg, ckpt = _cam_checkpoint(
+        tmp_path, monkeypatch, lambda w: w.uniform_(0.1, 1.0)
+    )  # positive CAMs
     tool = load_tool('make_cams.py')
     out = tmp_path / 'cams'
     args = [TINY_CAM, str(ckpt), '--out', str(out), '--scales', '1', '2']
@@ -167,14 +176,8 @@ def test_make_cams_writes_normalised_cams_of_the_tags_and_resumes(
 def test_make_cams_takes_its_scales_from_the_config(
     tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setenv('MMSEG_SPML_DATA', str(tmp_path / 'data'))
-    cfg = Config.fromfile(TINY_CAM)
-    init_default_scope('mmseg')
-    model = MODELS.build(cfg.model)
-    with torch.no_grad():
-        model.classifier.weight.normal_()  # CAMs that differ by scale
-    ckpt = tmp_path / 'cam.pth'
-    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    # CAMs that differ by scale.
+    cfg, ckpt = _cam_checkpoint(tmp_path, monkeypatch, lambda w: w.normal_())
     tool = load_tool('make_cams.py')
 
     def cams(out, *args):
