@@ -268,7 +268,9 @@ class Demo:
         # The CAM config's scales (its 2x view only) keep tag CAMs off the
         # background; in a box the box localises and min-max normalisation
         # removes the blur's offset, so box CAMs take IRN's VOC scales.
-        scales = IRN_CAM_SCALES if kind == 'boxes' else ()
+        scales = []
+        if kind == 'boxes':
+            scales = ['--scales', *map(str, IRN_CAM_SCALES)]
         TOOLS.run(
             TOOLS.command(
                 'make_cams.py',
@@ -276,7 +278,7 @@ class Demo:
                 last_checkpoint(osp.join(work, 'cam')),
                 '--out',
                 cams,
-                *(['--scales', *map(str, scales)] if scales else []),
+                *scales,
                 '--cfg-options',
                 f'{DATASET}.weak.type={kind}',
             )

@@ -64,6 +64,13 @@ def crf_available() -> bool:
     return True
 
 
+def _uses_pydensecrf(backend: str) -> bool:
+    """Whether :func:`dense_crf` with ``backend`` runs pydensecrf's
+    permutohedral lattice (any image size) rather than the exact torch
+    mean field (at most ``max_pixels``)."""
+    return backend == 'pydensecrf' or (backend == 'auto' and crf_available())
+
+
 def _check_inputs(image: Tensor, probs: Tensor) -> None:
     """Raise ValueError unless image (3, H, W) and probs (C, H, W) match."""
     for name, x in (('image', image), ('probs', probs)):
@@ -293,7 +300,7 @@ def dense_crf(
         bilateral_srgb,
         bilateral_weight,
     )
-    if backend == 'pydensecrf' or (backend == 'auto' and crf_available()):
+    if _uses_pydensecrf(backend):
         return _dense_crf_pydensecrf(image, probs, num_iters, *kernel_args)
     return _dense_crf_torch(
         image, probs, num_iters, *kernel_args, max_pixels, chunk_size
@@ -419,13 +426,10 @@ def crf_label_map(
         device=labels.device,
     )
     probs.scatter_(0, labels[None], gt_prob)
-    lattice = backend == 'pydensecrf' or (
-        backend == 'auto' and crf_available()
-    )
     refined = dense_crf_downsampled(
         image,
         probs,
-        max_pixels=labels.numel() if lattice else max_pixels,
+        max_pixels=labels.numel() if _uses_pydensecrf(backend) else max_pixels,
         num_iters=num_iters,
         gaussian_sxy=gaussian_sxy,
         gaussian_weight=gaussian_weight,
