@@ -22,7 +22,8 @@ scribbles at 600 iterations). The types:
   the rest of the box unlabelled; same box constraint and baseline;
 * ``tags``: PMM's CAM stage on the image tags (CAM classifier,
   ``make_cams.py`` at the CAM config's ``cam_scales``, IRN's confidence
-  band ``make_pseudo_masks.py --method band``); pseudo labels seeded by
+  band refined by IRN's CRF, ``make_pseudo_masks.py --method band
+  --crf``); pseudo labels seeded by
   the CAMs, propagated on the stage-1 embedding, two rounds (the paper's
   tag setting); baseline: partial CE on the CAM labels.
 
@@ -287,7 +288,16 @@ class Demo:
         if kind == 'boxes':
             method = ['--boxes', self.box_folder()]
         else:
-            method = ['--method', 'band']
+            # IRN's band, both seed maps refined by IRN's CRF on the image.
+            images = osp.join(self.root, 'JPEGImages')
+            method = [
+                '--method',
+                'band',
+                '--crf',
+                images,
+                '--img-suffix',
+                '.jpg',
+            ]
         if not osp.isfile(osp.join(labels, 'tags.json')):
             TOOLS.run(
                 TOOLS.command(

@@ -78,6 +78,14 @@ def test_run_demo_prints_table(tmp_path):
     assert len(cams) == 2
     assert 'cam_boxes' in cams[0] and '--scales 1.0 0.5 1.5 2.0' in cams[0]
     assert 'cam_tags' in cams[1] and '--scales' not in cams[1]
+    # Tag labels: IRN's band refined by its CRF on the demo's images.
+    masks = [
+        line
+        for line in proc.stdout.splitlines()
+        if 'make_pseudo_masks.py' in line and 'cam_tags' in line
+    ]
+    assert len(masks) == 1
+    assert '--method band --crf' in masks[0] and 'JPEGImages' in masks[0]
     table = (work / 'demo_results.md').read_text().splitlines()
     assert table[0].startswith('| supervision | baseline |')
     rows = [
