@@ -2,8 +2,9 @@
 r"""Write class activation maps (CAMs) of a trained CAMClassifier.
 
 For every image of the config's training set (or ``--split``), the CAMs are
-averaged over ``--scales`` (default: the config's ``cam_scales``, else
-IRN's VOC scales) and horizontal flips at the image's own size,
+averaged over the views of the model's ``test_cfg`` (``scales``, default
+IRN's VOC scales, and ``flip``, default True; the views its validation
+scores), or ``--scales`` and ``--no-flip``, at the image's own size,
 restricted to the image's foreground tags and divided by each class's
 maximum, and written to ``OUT/<name>.npz`` (compressed) with
 
@@ -31,7 +32,7 @@ from mmengine.utils import ProgressBar
 import mmseg_spml  # noqa: F401
 from mmseg_spml.apis import (
     build_trained_model,
-    cam_scales_of,
+    cam_test_cfg_of,
     image_cams,
     training_images,
 )
@@ -47,13 +48,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--scales',
         type=float,
         nargs='+',
-        help="image scales whose CAMs are averaged (default: the config's "
-        "cam_scales, else IRN's and PMM's VOC scales 1, 0.5, 1.5 and 2: "
-        "up-scaled views give CAMs finer than the backbone's output "
+        help="image scales whose CAMs are averaged (default: the model's "
+        "test_cfg.scales, else IRN's and PMM's VOC scales 1, 0.5, 1.5 and "
+        "2: up-scaled views give CAMs finer than the backbone's output "
         'stride)',
     )
     parser.add_argument(
-        '--no-flip', action='store_true', help='no horizontal flips'
+        '--no-flip',
+        action='store_true',
+        help="no horizontal flips (default: the model's test_cfg.flip, "
+        'else flips)',
     )
     parser.add_argument(
         '--split',
@@ -73,7 +77,7 @@ def main(argv=None) -> int:
         )
         return 1
     try:
-        scales = args.scales or cam_scales_of(cfg)
+        views = cam_test_cfg_of(cfg)
     except ValueError as e:
         print(f'error: {args.config}: {e}')
         return 1
@@ -103,7 +107,10 @@ def main(argv=None) -> int:
     for idx, out in todo:
         try:
             cams, keys = image_cams(
-                model, dataset[idx], scales, not args.no_flip
+                model,
+                dataset[idx],
+                args.scales or views['scales'],
+                views['flip'] and not args.no_flip,
             )
         except ValueError as e:
             print(f'error: {e}')

@@ -21,7 +21,7 @@ scribbles at 600 iterations). The types:
 * ``box-prior``: CAM-free boxes: an SDI-style core of each box labelled,
   the rest of the box unlabelled; same box constraint and baseline;
 * ``tags``: PMM's CAM stage on the image tags (CAM classifier,
-  ``make_cams.py`` at the CAM config's ``cam_scales``, IRN's confidence
+  ``make_cams.py`` at the CAM config's ``test_cfg`` views, IRN's confidence
   band refined by IRN's CRF, ``make_pseudo_masks.py --method band
   --crf``); pseudo labels seeded by
   the CAMs, propagated on the stage-1 embedding, two rounds (the paper's
@@ -255,23 +255,25 @@ class Demo:
         (``boxes``): the folders of the CAMs and of the stage-1 labels."""
         work = osp.join(self.work, f'cam_{kind}')
         config = self.args.cam_config
+        # The CAM config's views (its 2x view only) keep tag CAMs off the
+        # background; in a box the box localises and min-max normalisation
+        # removes the blur's offset, so the box setting's CAM stage (its
+        # validation and its CAMs) takes IRN's VOC scales.
+        views = [f'{DATASET}.weak.type={kind}']
+        if kind == 'boxes':
+            irn = ','.join(map(str, IRN_CAM_SCALES))
+            views.append(f'model.test_cfg.scales=[{irn}]')
         # The CAM stage keeps its schedule: the quick demo must not cut it.
         TOOLS.train(
             config,
             osp.join(work, 'cam'),
             [
                 f'randomness.seed={self.seed}',
-                f'{DATASET}.weak.type={kind}',
                 f'val_dataloader.dataset.weak.type={kind}',
+                *views,
             ],
         )
         cams = osp.join(work, 'cams')
-        # The CAM config's scales (its 2x view only) keep tag CAMs off the
-        # background; in a box the box localises and min-max normalisation
-        # removes the blur's offset, so box CAMs take IRN's VOC scales.
-        scales = []
-        if kind == 'boxes':
-            scales = ['--scales', *map(str, IRN_CAM_SCALES)]
         TOOLS.run(
             TOOLS.command(
                 'make_cams.py',
@@ -279,9 +281,8 @@ class Demo:
                 last_checkpoint(osp.join(work, 'cam')),
                 '--out',
                 cams,
-                *scales,
                 '--cfg-options',
-                f'{DATASET}.weak.type={kind}',
+                *views,
             )
         )
         labels = osp.join(work, 'labels')

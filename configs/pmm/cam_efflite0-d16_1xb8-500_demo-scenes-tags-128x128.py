@@ -33,6 +33,14 @@ model = dict(
     num_classes=7,
     in_channels=320,
     bg_power=6,  # SPML appendix A.2
+    # The CAM views of validation and tools/make_cams.py. IRN's VOC scales
+    # (1, 0.5, 1.5, 2) are for images of about 500x375: at output stride 16
+    # their CAMs have 12-47 cells on the short side. These images are 128
+    # pixels, so the same views give 4-16 cells, and the 4x4 and 8x8 maps
+    # blur everything they are averaged with. Only the largest of IRN's
+    # views is kept: 16 cells, the resolution of IRN's VOC views, with
+    # objects at most 2x the training scale as in IRN.
+    test_cfg=dict(scales=(2.0,), flip=True),
 )
 tags = dict(type='tags')
 train_pipeline = [
@@ -49,7 +57,7 @@ train_pipeline = [
     dict(type='PackWeakSegInputs'),
 ]
 # Full masks for the metric, image tags (from the dataset's tags file) for
-# the CAMs.
+# the CAMs (of the model's test_cfg views, as tools/make_cams.py writes).
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
@@ -60,13 +68,6 @@ cam_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='PackWeakSegInputs'),
 ]
-# ...and at which scales. IRN's VOC scales (1, 0.5, 1.5, 2) are for images
-# of about 500x375: at output stride 16 their CAMs have 12-47 cells on the
-# short side. These images are 128 pixels, so the same views give 4-16
-# cells, and the 4x4 and 8x8 maps blur everything they are averaged with.
-# Only the largest of IRN's views is kept: 16 cells, the resolution of
-# IRN's VOC views, with objects at most 2x the training scale as in IRN.
-cam_scales = (2.0,)
 train_dataloader = dict(dataset=dict(weak=tags, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(weak=tags, pipeline=test_pipeline))
 test_dataloader = val_dataloader

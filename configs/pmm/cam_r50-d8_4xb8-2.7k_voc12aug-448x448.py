@@ -3,7 +3,7 @@
 # output stride 8. PMM trains SEAM on ResNet-38 (8 epochs, batch 24, lr
 # 0.02 poly, crop 448, long side 448-768; pmm_method.md section 2); this is
 # the plain CAM network of that recipe on an MMSeg backbone, not SEAM.
-# Then: tools/make_cams.py (multi-scale + flip) -> tools/make_pseudo_masks.py.
+# Then: tools/make_cams.py (the test_cfg views) -> tools/make_pseudo_masks.py.
 _base_ = [
     '../_base_/datasets/pascal_voc12_aug_tags.py',
     'mmseg::_base_/default_runtime.py',
@@ -40,6 +40,8 @@ model = dict(
     num_classes=21,
     in_channels=2048,
     bg_power=6,  # SPML appendix A.2
+    # IRN's and PMM's CAM views, for validation and tools/make_cams.py.
+    test_cfg=dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True),
 )
 train_pipeline = [
     dict(type='LoadImageFromFile'),  # tags come from the tags file

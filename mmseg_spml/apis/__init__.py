@@ -4,7 +4,9 @@ builder, one checkpoint loader) and the training images, multi-scale CAMs,
 the embedding and class scores pseudo labels start from, a prediction drawn
 over its image, and checkpoints read safely and published."""
 
-from .cams import IRN_CAM_SCALES, cam_scales_of, image_cams, multi_scale_cams
+from mmseg_spml.models.segmentors import IRN_CAM_SCALES
+
+from .cams import cam_test_cfg_of, image_cams
 from .checkpoints import (
     load_checkpoint_file,
     publish_checkpoint,
@@ -35,7 +37,7 @@ __all__ = [
     'pseudo_label_settings',
     'IMAGE_EXTENSIONS',
     'IRN_CAM_SCALES',
-    'cam_scales_of',
+    'cam_test_cfg_of',
     'build_trained_model',
     'draw_overlay',
     'image_extension',
@@ -48,7 +50,6 @@ __all__ = [
     'embed_and_score',
     'image_cams',
     'image_memory',
-    'multi_scale_cams',
     'seed_scores',
     'training_images',
 ]

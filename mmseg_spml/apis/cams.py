@@ -1,88 +1,37 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
-"""Multi-scale class activation maps of a trained CAM classifier, and one
-training image's CAM file content (``tools/make_cams.py``)."""
+"""The CAM inference views of a CAM config, and one training image's CAM
+file content (``tools/make_cams.py``)."""
 
 from typing import Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
-from torch import Tensor
 
+from mmseg_spml.models.segmentors import cam_test_settings
 from mmseg_spml.models.utils import preprocess_sample
 from mmseg_spml.pseudo_masks import normalize_cams
 
-#: IRN's and PMM's Pascal VOC inference scales: up-scaled views give CAMs
-#: finer than the backbone's output stride.
-IRN_CAM_SCALES = (1.0, 0.5, 1.5, 2.0)
 
-
-def cam_scales_of(cfg: Config) -> Tuple[float, ...]:
-    """The CAM inference scales a CAM config asks for.
+def cam_test_cfg_of(cfg: Config) -> dict:
+    """The CAM inference views of a CAM config: its model's ``test_cfg``
+    (validation and ``tools/make_cams.py`` use the same views).
 
     A data set whose images are much smaller or larger than Pascal VOC's
-    sets ``cam_scales`` in its CAM config; without it IRN's VOC scales
-    (:data:`IRN_CAM_SCALES`) apply.
+    sets ``model.test_cfg.scales`` in its CAM config; without it IRN's VOC
+    scales (:data:`~mmseg_spml.models.segmentors.IRN_CAM_SCALES`) apply.
 
     Args:
         cfg (Config): The CAMClassifier's config.
 
     Returns:
-        tuple[float]: The scale factors, each > 0.
+        dict: ``scales`` (tuple[float]) and ``flip`` (bool), as
+        :func:`~mmseg_spml.models.segmentors.cam_test_settings`.
 
     Raises:
-        ValueError: If ``cam_scales`` is empty or holds a value that is not
-            a positive number.
+        ValueError: If the test_cfg is not a valid one.
     """
-    scales = cfg.get('cam_scales', IRN_CAM_SCALES)
-    if isinstance(scales, (int, float)) or not scales:
-        raise ValueError(
-            f'cam_scales must be a non-empty list of positive scale '
-            f'factors, got {scales!r}'
-        )
-    for scale in scales:
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)):
-            raise ValueError(
-                f'cam_scales must hold numbers, got {scale!r} in {scales!r}'
-            )
-        if scale <= 0:
-            raise ValueError(
-                f'cam_scales must be positive, got {scale} in {scales!r}'
-            )
-    return tuple(float(s) for s in scales)
-
-
-@torch.no_grad()
-def multi_scale_cams(
-    model: torch.nn.Module, image: Tensor, scales: Sequence[float], flip: bool
-) -> Tensor:
-    """CAMs averaged over scales (and flips), at the image's size.
-
-    Args:
-        model (CAMClassifier): The model, in eval mode.
-        image (Tensor): (1, 3, H, W) normalised image.
-        scales (Sequence[float]): Scale factors.
-        flip (bool): Also average the horizontally flipped image.
-
-    Returns:
-        Tensor: (C - 1, H, W) non-negative CAMs (not normalised).
-    """
-    size = image.shape[2:]
-    total = 0
-    for scale in scales:
-        x = F.interpolate(
-            image, scale_factor=scale, mode='bilinear', align_corners=False
-        )
-        views = [x, x.flip(3)] if flip else [x]
-        cams = model.cams(torch.cat(views))
-        cams = F.interpolate(
-            cams, size=size, mode='bilinear', align_corners=False
-        )
-        if flip:
-            cams = torch.stack([cams[0], cams[1].flip(2)])
-        total = total + cams.sum(0)
-    return total / (len(scales) * (2 if flip else 1))
+    return cam_test_settings(cfg.model.get('test_cfg'))
 
 
 @torch.no_grad()
@@ -99,8 +48,9 @@ def image_cams(
         model (CAMClassifier): The model, in eval mode.
         data (dict): The sample as the data set gives it (``inputs``
             (3, H, W), ``data_samples`` with ``img_tags``).
-        scales (Sequence[float]): Scale factors of :func:`multi_scale_cams`.
-        flip (bool): Also average the horizontally flipped image.
+        scales (Sequence[float]): Scale factors of the views
+            (``CAMClassifier.multi_scale_cams``).
+        flip (bool): Also average the horizontally flipped views.
 
     Returns:
         tuple: float (K, H, W) CAMs of the K foreground tags, each divided
@@ -118,9 +68,9 @@ def image_cams(
             'tags_file (or weak labels)'
         )
     h, w = data['inputs'].shape[1:]
-    cams = multi_scale_cams(
-        model, preprocess_sample(model, data), scales, flip
-    )
+    cams = model.multi_scale_cams(
+        preprocess_sample(model, data), scales, flip
+    )[0]
     keys = np.array(sorted(t for t in tags if t > 0), dtype=np.int64)
     cams = normalize_cams(cams[keys - 1, :h, :w], eps=0)
     return cams.cpu().numpy(), keys

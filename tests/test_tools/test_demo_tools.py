@@ -71,13 +71,18 @@ def test_run_demo_prints_table(tmp_path):
     assert 'pseudo_label_cfg.boxes=' in proc.stdout
     assert 'pseudo_label_cfg.cams=' in proc.stdout
     assert 'weak.box_labels=filled' in proc.stdout
-    # Tag CAMs at the CAM config's scales, box CAMs at IRN's.
-    cams = [
-        line for line in proc.stdout.splitlines() if 'make_cams.py' in line
-    ]
-    assert len(cams) == 2
-    assert 'cam_boxes' in cams[0] and '--scales 1.0 0.5 1.5 2.0' in cams[0]
-    assert 'cam_tags' in cams[1] and '--scales' not in cams[1]
+    # Tag CAMs at the CAM config's views, box CAMs (and the validation of
+    # their CAM classifier) at IRN's scales.
+    irn = 'model.test_cfg.scales=[1.0,0.5,1.5,2.0]'
+    for tool in ('train.py', 'make_cams.py'):
+        lines = [
+            line
+            for line in proc.stdout.splitlines()
+            if tool in line and 'tiny_cam.py' in line
+        ]
+        assert len(lines) == 2
+        assert 'cam_boxes' in lines[0] and irn in lines[0]
+        assert 'cam_tags' in lines[1] and 'test_cfg' not in lines[1]
     # Tag labels: IRN's band refined by its CRF on the demo's images.
     masks = [
         line

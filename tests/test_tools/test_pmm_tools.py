@@ -185,22 +185,30 @@ def test_make_cams_takes_its_scales_from_the_config(
         return {name: np.load(out / name)['cams'] for name in os.listdir(out)}
 
     # The demo CAM config (tiny_cam's base) asks for the 2x view only.
-    assert cfg.cam_scales == (2.0,)
+    assert cfg.model.test_cfg == dict(scales=(2.0,), flip=True)
+    views = 'model.test_cfg.scales'
     default = cams(tmp_path / 'd')
     given = cams(tmp_path / 'g', '--scales', '2')
     irn = cams(tmp_path / 'i', '--scales', '1', '0.5', '1.5', '2')
-    irn_cfg = cams(tmp_path / 'c', '--cfg-options', 'cam_scales=[1,0.5,1.5,2]')
+    irn_cfg = cams(tmp_path / 'c', '--cfg-options', f'{views}=[1,0.5,1.5,2]')
+    unflipped = cams(tmp_path / 'u', '--no-flip')
+    unflipped_cfg = cams(
+        tmp_path / 'f', '--cfg-options', 'model.test_cfg.flip=False'
+    )
     assert default.keys() == given.keys() == irn.keys() == irn_cfg.keys()
     assert any(c.size for c in given.values())
     for name in given:
         np.testing.assert_array_equal(default[name], given[name])
         np.testing.assert_array_equal(irn_cfg[name], irn[name])
+        np.testing.assert_array_equal(unflipped_cfg[name], unflipped[name])
     assert any(not np.array_equal(irn[n], given[n]) for n in given)
+    assert any(not np.array_equal(unflipped[n], given[n]) for n in given)
     capsys.readouterr()
     bad = [TINY_CAM, str(ckpt), '--out', str(tmp_path / 'b')]
-    assert tool.main(bad + ['--cfg-options', 'cam_scales=[0]']) == 1
+    assert tool.main(bad + ['--cfg-options', f'{views}=[0]']) == 1
     assert (
-        'tiny_cam.py: cam_scales must be positive' in capsys.readouterr().out
+        'tiny_cam.py: CAMClassifier test_cfg.scales must be positive'
+        in capsys.readouterr().out
     )
     assert not (tmp_path / 'b').exists()
 

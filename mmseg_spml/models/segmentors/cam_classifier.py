@@ -2,7 +2,7 @@
 """Multi-label image classifier whose class activation maps (CAMs) seed
 pseudo masks for image-tag and box supervision (SPML appendix A.2, PMM)."""
 
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -12,6 +12,62 @@ from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor, nn
 
 from ..utils import tags_to_multi_hot
+
+#: IRN's and PMM's Pascal VOC CAM inference scales (with flips): up-scaled
+#: views give CAMs finer than the backbone's output stride.
+IRN_CAM_SCALES = (1.0, 0.5, 1.5, 2.0)
+
+
+def cam_test_settings(test_cfg: Optional[dict]) -> dict:
+    """The CAM inference views a CAMClassifier's ``test_cfg`` asks for.
+
+    ``scales`` are the image scales whose CAMs are averaged (default:
+    :data:`IRN_CAM_SCALES`, for images of Pascal VOC's size; a data set of
+    much smaller or larger images sets its own), ``flip`` whether each
+    view's horizontal flip is averaged too (default: True, as IRN).
+
+    Args:
+        test_cfg (dict, optional): ``dict(scales=..., flip=...)``, either
+            key optional.
+
+    Returns:
+        dict: ``scales`` (tuple[float], each > 0) and ``flip`` (bool).
+
+    Raises:
+        ValueError: If ``test_cfg`` has another key, ``scales`` is empty or
+            holds a value that is not a positive number, or ``flip`` is not
+            a bool.
+    """
+    test_cfg = dict(test_cfg or {})
+    unknown = sorted(set(test_cfg) - {'scales', 'flip'})
+    if unknown:
+        raise ValueError(
+            f'CAMClassifier test_cfg has the unknown keys {unknown}; it '
+            'takes scales and flip'
+        )
+    scales = test_cfg.get('scales', IRN_CAM_SCALES)
+    if isinstance(scales, (int, float)) or not scales:
+        raise ValueError(
+            'CAMClassifier test_cfg.scales must be a non-empty list of '
+            f'positive scale factors, got {scales!r}'
+        )
+    for scale in scales:
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+            raise ValueError(
+                'CAMClassifier test_cfg.scales must hold numbers, got '
+                f'{scale!r} in {scales!r}'
+            )
+        if scale <= 0:
+            raise ValueError(
+                'CAMClassifier test_cfg.scales must be positive, got '
+                f'{scale} in {scales!r}'
+            )
+    flip = test_cfg.get('flip', True)
+    if not isinstance(flip, bool):
+        raise ValueError(
+            f'CAMClassifier test_cfg.flip must be True or False, got {flip!r}'
+        )
+    return dict(scales=tuple(float(s) for s in scales), flip=flip)
 
 
 def image_tag_targets(
@@ -40,7 +96,9 @@ class CAMClassifier(BaseSegmentor):
     classifier applied at every position of the feature map.
 
     ``predict`` turns the CAMs into segmentation scores so that MMSeg's
-    validation and test loops evaluate the CAM seeds: each foreground class
+    validation and test loops evaluate the CAM seeds, from the views
+    ``tools/make_cams.py`` writes the CAMs of (``test_cfg``, by default
+    IRN's four scales and flips): each foreground class
     is divided by its maximum over the image (Ahn & Kwak, 2018), classes
     absent from the image are zeroed, and the background score is
     ``(1 - max_c cam_c) ** bg_power`` (SPML appendix A.2). The classes of an
@@ -59,6 +117,9 @@ class CAMClassifier(BaseSegmentor):
         loss_weight (float): Weight of the classification loss.
             Default: 1.0.
         align_corners (bool): Of the CAM upsampling. Default: False.
+        test_cfg (dict, optional): The CAM inference views,
+            ``dict(scales=..., flip=...)`` (:func:`cam_test_settings`).
+            Default: IRN's scales 1, 0.5, 1.5 and 2 with flips.
         data_preprocessor (dict, optional): Data preprocessor config.
         pretrained (str, optional): Backbone checkpoint.
         init_cfg (dict, optional): Initialisation config.
@@ -73,6 +134,7 @@ class CAMClassifier(BaseSegmentor):
         bg_power: float = 6.0,
         loss_weight: float = 1.0,
         align_corners: bool = False,
+        test_cfg: OptConfigType = None,
         data_preprocessor: OptConfigType = None,
         pretrained: Optional[str] = None,
         init_cfg: OptMultiConfig = None,
@@ -93,6 +155,7 @@ class CAMClassifier(BaseSegmentor):
         self.bg_power = bg_power
         self.loss_weight = loss_weight
         self.align_corners = align_corners
+        self.test_cfg = cam_test_settings(test_cfg)
         self.classifier = nn.Conv2d(
             in_channels, num_classes - 1, 1, bias=False
         )
@@ -114,6 +177,48 @@ class CAMClassifier(BaseSegmentor):
         """
         return F.relu(self.classifier(self.extract_feat(inputs)))
 
+    def multi_scale_cams(
+        self,
+        inputs: Tensor,
+        scales: Optional[Sequence[float]] = None,
+        flip: Optional[bool] = None,
+    ) -> Tensor:
+        """CAMs averaged over rescaled (and flipped) views of the inputs.
+
+        Args:
+            inputs (Tensor): (N, 3, H, W) normalised images.
+            scales (Sequence[float], optional): Scale factors of the views.
+                Default: ``test_cfg['scales']``.
+            flip (bool, optional): Also average each view's horizontal
+                flip. Default: ``test_cfg['flip']``.
+
+        Returns:
+            Tensor: (N, C - 1, H, W) non-negative CAMs at the input size
+            (not normalised).
+        """
+        scales = self.test_cfg['scales'] if scales is None else scales
+        flip = self.test_cfg['flip'] if flip is None else flip
+        n, size = inputs.shape[0], inputs.shape[2:]
+        total = 0
+        for scale in scales:
+            x = F.interpolate(
+                inputs,
+                scale_factor=scale,
+                mode='bilinear',
+                align_corners=self.align_corners,
+            )
+            cams = self.cams(torch.cat([x, x.flip(3)]) if flip else x)
+            cams = F.interpolate(
+                cams,
+                size=size,
+                mode='bilinear',
+                align_corners=self.align_corners,
+            )
+            if flip:
+                cams = cams[:n] + cams[n:].flip(3)
+            total = total + cams
+        return total / (len(scales) * (2 if flip else 1))
+
     def _forward(
         self, inputs: Tensor, data_samples: SampleList = None
     ) -> Tensor:
@@ -134,20 +239,14 @@ class CAMClassifier(BaseSegmentor):
     def encode_decode(
         self, inputs: Tensor, batch_img_metas: List[dict]
     ) -> Tensor:
-        """Segmentation scores from the CAMs.
+        """Segmentation scores from the CAMs of the ``test_cfg`` views.
 
         Returns:
             Tensor: (N, C, H, W): background score, then the normalised
             CAMs of the image's classes (0 for the others), at the input
             resolution.
         """
-        cams = self.cams(inputs)
-        cams = F.interpolate(
-            cams,
-            size=inputs.shape[2:],
-            mode='bilinear',
-            align_corners=self.align_corners,
-        )
+        cams = self.multi_scale_cams(inputs)
         present = torch.zeros(
             cams.shape[:2], dtype=torch.bool, device=cams.device
         )

@@ -1,6 +1,7 @@
 # Copyright (c) mmseg-spml contributors. All rights reserved.
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
@@ -11,7 +12,7 @@ import mmseg_spml  # noqa: F401
 from mmseg_spml.models.segmentors import image_tag_targets
 
 
-def _model(bg_power=6.0):
+def _model(bg_power=6.0, test_cfg=None):
     init_default_scope('mmseg')
     return MODELS.build(
         dict(
@@ -28,6 +29,7 @@ def _model(bg_power=6.0):
             num_classes=4,
             in_channels=64,
             bg_power=bg_power,
+            test_cfg=test_cfg,
         )
     )
 
@@ -98,3 +100,46 @@ def test_predict_gives_normalised_cams_of_the_tags_and_background():
     torch.testing.assert_close(scores[0], (1 - scores[2]) ** 2)
     # No tags at all: every pixel is background.
     assert (out[1].pred_sem_seg.data == 0).all()
+
+
+def test_validation_scores_the_cams_of_the_test_cfg_views():
+    """Predict averages the views tools/make_cams.py writes: each scale's
+    CAMs and those of its flip, brought back to the input size."""
+    model = _model(test_cfg=dict(scales=(1.0, 2.0), flip=True)).eval()
+    assert model.test_cfg == dict(scales=(1.0, 2.0), flip=True)
+    with torch.no_grad():
+        model.classifier.weight.uniform_(0.1, 1.0)  # positive CAMs
+    inputs = torch.rand(2, 3, 16, 16)
+
+    def view(x, scale):
+        x = F.interpolate(x, scale_factor=scale, mode='bilinear')
+        return F.interpolate(model.cams(x), size=(16, 16), mode='bilinear')
+
+    with torch.no_grad():
+        by_hand = (
+            sum(
+                view(inputs, s) + view(inputs.flip(3), s).flip(3)
+                for s in (1.0, 2.0)
+            )
+            / 4
+        )
+        torch.testing.assert_close(model.multi_scale_cams(inputs), by_hand)
+        # Explicit views override the test_cfg; 1x unflipped is the CAM.
+        torch.testing.assert_close(
+            model.multi_scale_cams(inputs, (1.0,), False), view(inputs, 1.0)
+        )
+        metas = [dict(img_tags=[0, 1, 3])] * 2
+        scores = model.encode_decode(inputs, metas)
+    peak = by_hand.flatten(2).amax(2)[:, :, None, None]
+    assert (peak > 0).all()
+    torch.testing.assert_close(scores[:, 1], by_hand[:, 0] / peak[:, 0])
+    torch.testing.assert_close(scores[:, 3], by_hand[:, 2] / peak[:, 2])
+    assert scores[:, 2].abs().max() == 0
+
+
+def test_default_views_are_irn_and_bad_test_cfg_is_an_error():
+    assert _model().test_cfg == dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True)
+    with pytest.raises(ValueError, match=r"unknown keys \['mode'\]"):
+        _model(test_cfg=dict(mode='whole'))
+    with pytest.raises(ValueError, match='scales must be positive'):
+        _model(test_cfg=dict(scales=(0,)))
