@@ -27,6 +27,7 @@ FLOORS = {
     'models': 4,
     'engine': 5,
     'apis': 6,
+    'experiments': 7,
 }
 
 

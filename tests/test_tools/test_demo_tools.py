@@ -5,6 +5,7 @@ import os.path as osp
 
 import pytest
 
+from mmseg_spml.experiments import format_table
 from tests.helpers.tools import ROOT, load_tool, python_tool, run
 
 
@@ -116,7 +117,6 @@ def test_run_demo_prints_table(tmp_path):
 def test_run_demo_table_over_seeds():
     """Mean ± sample std over seeds in every cell, ratio to each seed's
     own full supervision; a row over the seeds that have it."""
-    tool = load_tool('run_demo.py')
 
     def seed(full, stage1, final, baseline, kind='points'):
         return {
@@ -135,7 +135,7 @@ def test_run_demo_table_over_seeds():
         2: seed(50.0, 10.0, 40.0, 12.0, kind='boxes'),
         3: {},  # nothing finished
     }
-    table = tool.format_table(per_seed, ['points', 'boxes', 'tags'])
+    table = format_table(per_seed, ['points', 'boxes', 'tags'])
     table = table.splitlines()
     assert table[0].endswith('| final / full | seeds |')
     assert table[2] == (
