@@ -28,16 +28,14 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CAM_CONFIG = (
     'configs/pmm/cam_efflite0-d16_1xb8-500_demo-scenes-tags-128x128.py'
 )
-SEG_CONFIGS = [
-    (
-        'CE',
-        'configs/pmm/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-ce-128x128.py',
-    ),
-    (
-        'PUF',
-        'configs/pmm/deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-puf-128x128.py',
-    ),
-]
+CE_CONFIG = (
+    'configs/pmm/'
+    'deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-ce-128x128.py'
+)
+PUF_CONFIG = (
+    'configs/pmm/'
+    'deeplabv3_efflite0-d16_1xb8-1k_demo-scenes-pseudo-puf-128x128.py'
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -46,6 +44,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--work-dir',
         default=osp.join(ROOT, 'work_dirs', 'pmm_demo'),
         help='where runs, CAMs, pseudo masks and tables are written',
+    )
+    parser.add_argument('--cam-config', default=CAM_CONFIG)
+    parser.add_argument(
+        '--ce-config',
+        default=CE_CONFIG,
+        help='segmentor trained with plain CE on the cvs+ppmg masks',
+    )
+    parser.add_argument(
+        '--puf-config',
+        default=PUF_CONFIG,
+        help='the same with PUF',
     )
     return parser.parse_args(argv)
 
@@ -56,8 +65,11 @@ def main(argv=None) -> int:
     demo = PMMDemo(
         osp.join(ROOT, 'tools'),
         work,
-        osp.join(ROOT, CAM_CONFIG),
-        [(loss, osp.join(ROOT, config)) for loss, config in SEG_CONFIGS],
+        osp.join(ROOT, args.cam_config),
+        [
+            ('CE', osp.join(ROOT, args.ce_config)),
+            ('PUF', osp.join(ROOT, args.puf_config)),
+        ],
     )
     table = demo.run()
     out = osp.join(work, 'pmm_demo_results.md')

@@ -182,3 +182,44 @@ def test_run_demo_report_reads_finished_runs_only(tmp_path, capsys):
     assert len(table) == 4
     assert not any(p.name == 'seed1' and (p / 'full_masks').exists()
                    for p in work.iterdir())  # fmt: skip
+
+
+@pytest.mark.slow
+def test_run_pmm_demo_prints_its_tables(tmp_path):
+    """The PMM demo with tiny configs: CAM stage, six labelling methods
+    scored, CE and PUF trained on the cvs+ppmg masks."""
+    work = tmp_path / 'pmm'
+    configs = osp.join(ROOT, 'tests', 'data', 'configs')
+    tiny_full = osp.join(configs, 'tiny_full.py')
+    proc = run(
+        python_tool(
+            'run_pmm_demo.py',
+            '--work-dir',
+            str(work),
+            '--cam-config',
+            osp.join(configs, 'tiny_cam.py'),
+            '--ce-config',
+            tiny_full,
+            '--puf-config',
+            tiny_full,
+        ),
+        str(tmp_path / 'data'),
+        timeout=900,
+    )
+    assert '--method band --crf' in proc.stdout
+    table = (work / 'pmm_demo_results.md').read_text().splitlines()
+    methods = [line.split('|')[1].strip() for line in table[6:12]]
+    assert methods == [
+        'band',
+        'band+crf',
+        'threshold',
+        'cvs',
+        'ppmg',
+        'cvs+ppmg',
+    ]
+    masks = str(work / 'pseudo_cvs_ppmg')
+    assert f'data_prefix.seg_map_path={masks}' in proc.stdout
+    assert [line.split('|')[1].strip() for line in table[-2:]] == [
+        'CE',
+        'PUF',
+    ]
