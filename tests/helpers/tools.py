@@ -57,17 +57,21 @@ def python_tool(name: str, *args: str) -> List[str]:
 
 
 def load_tool(relpath: str):
-    """Import a script under tools/ as a module, to call its ``main(argv)``
-    in-process (registered in sys.modules so multiprocessing can pickle
-    its worker functions). Loaded once per process."""
+    """Import a script (or a helper module) under tools/ as a module, to
+    call its ``main(argv)`` or functions in-process (registered in
+    sys.modules so multiprocessing can pickle its worker functions).
+    Loaded once per process."""
     import importlib.util
 
     name = osp.splitext(relpath.replace('/', '_'))[0]
     if name in sys.modules:  # one module object, or pickling breaks
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', relpath)
-    )
+    path = osp.join(ROOT, 'tools', relpath)
+    # As for a script, its folder's modules import (tools/benchmark's
+    # _common.py); appended, so that they shadow nothing.
+    if osp.dirname(path) not in sys.path:
+        sys.path.append(osp.dirname(path))
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

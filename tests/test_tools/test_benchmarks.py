@@ -100,7 +100,7 @@ def test_crf_benchmark_times_each_backend(tmp_path, capsys):
 
 
 def test_parse_scalars_skips_warmup(tmp_path):
-    suite = load_tool('benchmark/run_suite.py')
+    suite = load_tool('benchmark/_suite_runs.py')
     path = tmp_path / 'scalars.json'
     rows = [dict(iter=i, step=i, time=float(i), data_time=0.1) for i in (1, 2)]
     rows.insert(1, dict(lr=0.1, step=1))  # rows without a time are skipped
@@ -160,8 +160,9 @@ def test_run_suite_quick_writes_table_and_plots(tmp_path):
 
 
 def test_workers_superpixel_options_replace_the_loaded_superpixels():
-    tool = load_tool('benchmark/run_suite.py')
-    options = tool.workers_superpixel_options(tool.DEMO_CONFIG)
+    tool = load_tool('benchmark/_suite_runs.py')
+    demo = load_tool('benchmark/run_suite.py').DEMO_CONFIG
+    options = tool.workers_superpixel_options(demo)
     assert options == [
         'train_dataloader.dataset.superpixels=None',
         'train_dataloader.dataset.pipeline.2.type=ComputeSuperpixels',
