@@ -24,6 +24,8 @@ from mmseg_spml.utils.runs import (
     schedule_options,
 )
 
+from .pmm_demo import label_method_args
+
 #: The paper's VOC setting of each annotation type (relative to the
 #: repository): its relation concentrations and weights are used on the
 #: demo data too.
@@ -204,14 +206,7 @@ class DemoSeed:
         else:
             # IRN's band, both seed maps refined by IRN's CRF on the image.
             images = osp.join(self.root, 'JPEGImages')
-            method = [
-                '--method',
-                'band',
-                '--crf',
-                images,
-                '--img-suffix',
-                '.jpg',
-            ]
+            method = label_method_args('band+crf', images)
         if not osp.isfile(osp.join(labels, 'tags.json')):
             self.tools.run(
                 self.tools.command(
